@@ -1,0 +1,3 @@
+from ticketing.routing import websocket_urlpatterns as ticketing_ws
+
+websocket_urlpatterns = [*ticketing_ws]

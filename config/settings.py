@@ -1,0 +1,239 @@
+"""One settings file. Every value comes from the environment (see .env.example); with nothing
+set, the platform runs on its embedded defaults: SQLite, local-memory cache, in-memory channel
+layer, eager Celery, console email, a local payment provider and a local SSO signing key."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="  # base64 of a 32-byte dev key
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Personal data: Fernet keys, newest first (older keys still decrypt, see rotate_field_keys),
+# and a separate HMAC key for the lookup/uniqueness hash, which must never rotate silently.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default="")
+
+if not DEBUG:
+    if SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the built-in development key: "
+            "set DJANGO_SECRET_KEY to a long random value."
+        )
+    if not FIELD_ENCRYPTION_KEYS or not FIELD_HASH_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG is off but personal-data keys are missing: set FIELD_ENCRYPTION_KEYS "
+            "(comma-separated Fernet keys, newest first) and FIELD_HASH_KEY."
+        )
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEV_FIELD_KEY]
+FIELD_HASH_KEY = FIELD_HASH_KEY or "dev-only-field-hash-key"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "import_export",
+    "channels",
+    "core",
+    "ticketing",
+    "seating",
+    "queueing",
+    "payments",
+    "accessctl",
+    "quotas",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+AUTH_USER_MODEL = "ticketing.User"
+LOGIN_URL = "/admin/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions make SQLite writers queue instead of failing with "locked".
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+elif env.int("DATABASE_POOL_MAX_SIZE", default=0):
+    # The psycopg pool is what makes ASGI workers fast (DESIGN.md, "Serving, measured").
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": env.int("DATABASE_POOL_MAX_SIZE"), "timeout": 10}
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, channel layer, Celery broker ----------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hns"),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CACHE_KEY_PREFIX", default="hns")},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "Europe/Zagreb"
+CELERY_BEAT_SCHEDULE = {}
+
+# --- Email ----------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HNS Ulaznice <ulaznice@hns.example>")
+EMAIL_TIMEOUT = 10
+EMAIL_MAX_RETRIES = env.int("EMAIL_MAX_RETRIES", default=5)
+
+# --- SSO (the federation's Drupal webshop issues RS256 JWTs) ---------------------------------
+SSO_PUBLIC_KEY = env.str("SSO_PUBLIC_KEY", default="")
+SSO_PUBLIC_KEY_FILE = env.str("SSO_PUBLIC_KEY_FILE", default="")
+SSO_JWKS_URL = env.str("SSO_JWKS_URL", default="")
+SSO_ISSUER = env.str("SSO_ISSUER", default="hns-webshop-local")
+SSO_AUDIENCE = env.str("SSO_AUDIENCE", default="hns-ticketing")
+SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=3.0)
+SSO_VALIDATION_CACHE_SECONDS = 300
+# Embedded default only: a key generated on first use so the demo can mint fan tokens.
+SSO_LOCAL_SIGNING_KEY_FILE = env.str(
+    "SSO_LOCAL_SIGNING_KEY_FILE", default=str(BASE_DIR / "var" / "sso-local-signing-key.pem")
+)
+if not DEBUG and not (SSO_PUBLIC_KEY or SSO_PUBLIC_KEY_FILE or SSO_JWKS_URL):
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off but no SSO key is configured: set SSO_JWKS_URL, SSO_PUBLIC_KEY "
+        "or SSO_PUBLIC_KEY_FILE (the federation webshop's RS256 public key)."
+    )
+
+# --- API tokens -----------------------------------------------------------------------------
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=15))
+REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7))
+
+# --- Payments (used from the purchase flow on) ----------------------------------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "local")
+
+# --- Push (Firebase Cloud Messaging HTTP v1) ------------------------------------------------
+FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_API_URL = env.str("FCM_API_URL", default="https://fcm.googleapis.com")
+FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=5.0)
+
+# --- Business rules ---------------------------------------------------------------------------
+MAX_SAVED_PROFILES = 10
+DEFAULT_PROFILE_MIN_AGE = 18
+
+# --- DRF and OpenAPI ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ticketing.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HNS Ticketing API",
+    "DESCRIPTION": "Fans' mobile app, quota portal and back-office API. Errors always have the "
+    'shape {"error": code, "detail": message, "fields": {field: [messages]}}.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- i18n, static ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "Europe/Zagreb"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = BASE_DIR / "var" / "media"
+
+# --- Logging: one JSON line per audit event on the "audit" logger (ship it to Loki) ----------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "audit": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"audit": {"handlers": ["audit"], "level": "INFO", "propagate": False}},
+}

@@ -1,0 +1,77 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from core.models import AuditEvent, EmailLog, EmailTemplate, PushLog, PushToken
+from core.notifications import email_render
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs are evidence: nobody edits or deletes them from the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "object_type", "object_id", "actor_email",
+                    "impersonator_email", "ip_address")
+    list_filter = ("action", "object_type", "created_at")
+    search_fields = ("actor_email", "impersonator_email", "object_id", "action")
+    date_hierarchy = "created_at"
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ("template_key", "name", "subject", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("template_key", "name", "subject")
+    readonly_fields = ("preview",)
+    fieldsets = (
+        (None, {"fields": ("template_key", "name", "is_active", "subject", "variables")}),
+        ("Bodies", {"fields": ("body_html", "body_text")}),
+        ("Preview (saved version, with the sample variables)", {"fields": ("preview",)}),
+    )
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        if not obj or not obj.pk:
+            return "Save the template to preview it."
+        try:
+            subject, text, html = email_render(obj, obj.variables or {})
+        except Exception as exc:  # a template syntax error is shown, not raised
+            return format_html('<p class="errornote">Cannot render: {}</p>', exc)
+        return format_html(
+            '<div class="email-preview"><p><strong>Subject:</strong> <span class="subject">{}'
+            '</span></p><iframe title="HTML body" srcdoc="{}" style="width:100%;height:320px;'
+            'border:1px solid #ccc;background:#fff"></iframe><pre class="text-body" '
+            'style="white-space:pre-wrap">{}</pre></div>', subject, html, text)
+
+
+@admin.register(EmailLog)
+class EmailLogAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "template_key", "recipient_email", "status", "attempts",
+                    "sent_at")
+    list_filter = ("status", "template_key")
+    search_fields = ("recipient_email", "subject")
+
+
+@admin.register(PushToken)
+class PushTokenAdmin(admin.ModelAdmin):
+    list_display = ("device_id", "user", "platform", "is_active", "last_used_at")
+    list_filter = ("platform", "is_active")
+    search_fields = ("device_id", "user__email")
+    raw_id_fields = ("user",)
+
+
+@admin.register(PushLog)
+class PushLogAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "notification_type", "user", "priority", "status", "sent_at")
+    list_filter = ("status", "priority", "notification_type")
+    search_fields = ("user__email", "title")

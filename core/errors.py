@@ -1,0 +1,53 @@
+"""Domain errors. Services raise these; the API exception handler turns each into one JSON shape:
+{"error": code, "detail": message, "fields": {field: [messages]}} with the error's HTTP status."""
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None,
+                 fields: dict[str, list[str]] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.fields = fields or ({field: [detail]} if field else {})
+
+
+class ValidationFailed(DomainError):
+    """Well-formed input that breaks a business rule (HTTP 422)."""
+
+    status_code = 422
+    code = "validation_failed"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+class InvalidTransition(DomainError):
+    """A status machine refused a transition."""
+
+    code = "invalid_transition"

@@ -1,0 +1,86 @@
+"""Email and push notifications. Callers say what to send; the sending happens in Celery tasks
+after commit, and every message is logged (email: QUEUED -> SENT/FAILED; push: QUEUED ->
+SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all)."""
+
+from django.db import transaction
+from django.template import engines
+from django.utils import timezone
+
+from core.audit import scrub
+from core.errors import NotFound
+from core.fcm import fcm_configured
+from core.models import EmailLog, EmailTemplate, PushLog, PushPriority, PushStatus, PushToken
+from core.transactions import enqueue_on_commit
+
+
+class TemplateKey:
+    ORDER_CONFIRMATION = "order_confirmation"
+    TICKET_DELIVERY = "ticket_delivery"
+    QUOTA_INVITATION = "quota_invitation"
+    SUBQUOTA_INVITATION = "subquota_invitation"
+    QUOTA_CANCELLATION = "quota_cancellation"
+    TICKET_TRANSFER = "ticket_transfer"
+    TICKET_CANCELLATION = "ticket_cancellation"
+    MATCH_UPDATE = "match_update"
+    MATCH_CANCELLATION = "match_cancellation"
+    QUEUE_TURN = "queue_turn"
+    REFUND = "refund"
+
+
+def email_render(template: EmailTemplate, variables: dict) -> tuple[str, str, str]:
+    """(subject, text body, HTML body). HTML is autoescaped; subject and text are not."""
+    engine = engines["django"]
+    plain = "{% autoescape off %}" + "{}" + "{% endautoescape %}"
+    subject = engine.from_string(plain.format(template.subject)).render(variables)
+    text = engine.from_string(plain.format(template.body_text)).render(variables)
+    html = engine.from_string(template.body_html).render(variables)
+    return " ".join(subject.split()), text, html
+
+
+def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
+    """Queue one email from a stored template; delivered by `email_deliver` after commit."""
+    template = EmailTemplate.objects.filter(template_key=template_key, is_active=True).first()
+    if template is None:
+        raise NotFound(f"No active email template '{template_key}'.", code="template_not_found")
+    subject, _, _ = email_render(template, variables)
+    log = EmailLog.objects.create(
+        template_key=template_key, recipient_email=to, subject=subject[:200],
+        variables_json=scrub(variables), status="QUEUED",
+    )
+    from core.tasks import email_deliver
+
+    enqueue_on_commit(email_deliver, log.pk, variables)
+    return log
+
+
+def push_token_register(*, user, device_id: str, fcm_token: str,
+                        platform: str) -> tuple[PushToken, bool]:
+    """Upsert by device: a device that changes hands follows its newest signed-in user."""
+    with transaction.atomic():
+        token, created = PushToken.objects.select_for_update().update_or_create(
+            device_id=device_id,
+            defaults={"user": user, "fcm_token": fcm_token, "platform": platform,
+                      "is_active": True, "last_used_at": timezone.now()},
+        )
+    return token, created
+
+
+def push_send(*, user, notification_type: str, title: str, body: str, data: dict | None = None,
+              priority: str = PushPriority.NORMAL) -> list[PushLog]:
+    """One log per active device of `user`, delivered by `push_deliver` after commit."""
+    fields = dict(user=user, notification_type=notification_type, title=title, body=body,
+                  data_json=data or {}, priority=priority)
+    tokens = list(PushToken.objects.filter(user=user, is_active=True))
+    if not tokens:
+        return [PushLog.objects.create(**fields, status=PushStatus.SKIPPED,
+                                       error_message="The user has no registered device.")]
+    if not fcm_configured():
+        return [PushLog.objects.create(
+            **fields, token=t, status=PushStatus.SKIPPED,
+            error_message="Push is not configured: set FCM_SERVICE_ACCOUNT_FILE.") for t in tokens]
+    from core.tasks import push_deliver
+
+    logs = [PushLog.objects.create(**fields, token=t, status=PushStatus.QUEUED) for t in tokens]
+    for log in logs:
+        enqueue_on_commit(push_deliver, log.pk)
+    return logs

@@ -1,0 +1,79 @@
+"""Back-office roles are Django groups (created by core's migration 0003). Each role gets the
+model permissions of what it manages, so Django Admin shows it only those models, and admin API
+routes check the role with `HasRole`. Superusers and Super Admins pass every check."""
+
+from django.contrib.auth.models import Group, Permission
+from rest_framework.permissions import BasePermission
+
+
+class Role:
+    SUPER_ADMIN = "Super Admin"
+    MATCH_MANAGER = "Match Manager"
+    QUOTA_MANAGER = "Quota Manager"
+    SUPPORT_AGENT = "Support Agent"
+    SUPERVISOR = "Supervisor"
+    PETROL_STAFF = "Petrol Staff"
+
+    ALL = (SUPER_ADMIN, MATCH_MANAGER, QUOTA_MANAGER, SUPPORT_AGENT, SUPERVISOR, PETROL_STAFF)
+
+
+# app_label.model -> permission actions, per role. Later apps add their models here.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.MATCH_MANAGER: {
+        "core.emailtemplate": ("view",),
+    },
+    Role.QUOTA_MANAGER: {
+        "core.emailtemplate": ("view",),
+    },
+    Role.SUPPORT_AGENT: {
+        "ticketing.user": ("view",),
+        "ticketing.profile": ("view",),
+        "core.emaillog": ("view",),
+        "core.pushlog": ("view",),
+    },
+    Role.SUPERVISOR: {
+        "ticketing.user": ("view",),
+        "core.auditevent": ("view",),
+        "core.emaillog": ("view",),
+        "core.pushlog": ("view",),
+    },
+    Role.PETROL_STAFF: {},
+}
+
+
+def user_has_role(user, *roles: str) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    names = set(user.groups.values_list("name", flat=True))
+    return Role.SUPER_ADMIN in names or bool(names.intersection(roles))
+
+
+def HasRole(*roles: str) -> type[BasePermission]:
+    """DRF permission: authenticated (else 401) and holding one of `roles` (else 403)."""
+
+    class _HasRole(BasePermission):
+        message = f"This needs the role {' or '.join(roles)}."
+
+        def has_permission(self, request, view):
+            return user_has_role(request.user, *roles)
+
+    _HasRole.__name__ = f"HasRole({', '.join(roles)})"
+    return _HasRole
+
+
+def roles_sync(**_) -> None:
+    """Create the groups and give each exactly its permissions (post_migrate: idempotent)."""
+    all_perms = Permission.objects.select_related("content_type")
+    by_key = {f"{p.content_type.app_label}.{p.codename}": p for p in all_perms}
+    for name in Role.ALL:
+        group, _ = Group.objects.get_or_create(name=name)
+        if name == Role.SUPER_ADMIN:
+            group.permissions.set(by_key.values())
+            continue
+        wanted = []
+        for label, actions in ROLE_PERMISSIONS.get(name, {}).items():
+            app_label, model = label.split(".")
+            wanted += [by_key[k] for a in actions if (k := f"{app_label}.{a}_{model}") in by_key]
+        group.permissions.set(wanted)

@@ -1,0 +1,23 @@
+"""Side effects run only after the transaction that caused them commits."""
+
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """`task.delay(*args)` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(task.delay, *args, **kwargs))
+
+
+def broadcast_on_commit(group: str, message: dict) -> None:
+    """Send `message` to a Channels group once the current transaction commits."""
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, message)
+
+    transaction.on_commit(send)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from ticketing import api
+
+urlpatterns = [
+    path("auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("users/me/profile", api.ProfileView.as_view(), name="profile"),
+    path("users/me/saved-profiles", api.SavedProfileListView.as_view(), name="saved-profiles"),
+    path("users/me/saved-profiles/<int:profile_id>", api.SavedProfileDetailView.as_view(),
+         name="saved-profile"),
+    path("users/me/push-tokens", api.PushTokenView.as_view(), name="push-tokens"),
+]
