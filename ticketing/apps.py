@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class TicketingConfig(AppConfig):
     name = "ticketing"
+    verbose_name = "Accounts and ticketing"
+
+    def ready(self):
+        from ticketing import schema  # noqa: F401  (registers the OpenAPI auth extension)

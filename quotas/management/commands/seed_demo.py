@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from ticketing import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent) and print where to go and how to sign in."
+
+    def handle(self, **_):
+        with transaction.atomic():
+            logins = accounts_demo.seed_accounts()
+        site = settings.SITE_URL
+        lines = [
+            "",
+            "HNS Ticketing is running on its embedded defaults.",
+            f"  Admin:     {site}/admin/",
+            f"  API docs:  {site}/api/docs/   (schema: {site}/api/schema/)",
+            f"  Health:    {site}/healthz",
+            "",
+            f"Back-office logins (password '{accounts_demo.DEMO_PASSWORD}'):",
+            *[f"  {email:<26} {what}" for email, what in logins if "fan" not in what],
+            "",
+            f"Fan: {accounts_demo.FAN_EMAIL} signs in through SSO; mint a token and exchange it:",
+            f"  .venv/bin/python manage.py mint_sso_token {accounts_demo.FAN_EMAIL} "
+            "--drupal-id demo-fan-1",
+            f"  curl -X POST {site}/api/auth/login -H 'Content-Type: application/json' "
+            "-d '{\"drupal_token\": \"<token>\", \"device_id\": \"demo\"}'",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
