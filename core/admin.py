@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from core.models import AuditEvent, EmailLog, EmailTemplate, PushLog, PushToken
 from core.notifications import email_render
@@ -51,7 +51,10 @@ class EmailTemplateAdmin(admin.ModelAdmin):
             '<div class="email-preview"><p><strong>Subject:</strong> <span class="subject">{}'
             '</span></p><iframe title="HTML body" srcdoc="{}" style="width:100%;height:320px;'
             'border:1px solid #ccc;background:#fff"></iframe><pre class="text-body" '
-            'style="white-space:pre-wrap">{}</pre></div>', subject, html, text)
+            'style="white-space:pre-wrap">{}</pre></div>',
+            # Rendered templates come back as SafeString, which format_html would not escape:
+            # escape them explicitly so the HTML body stays inside srcdoc="...".
+            subject, escape(html), escape(text))
 
 
 @admin.register(EmailLog)

@@ -30,9 +30,12 @@ class TemplateKey:
 def email_render(template: EmailTemplate, variables: dict) -> tuple[str, str, str]:
     """(subject, text body, HTML body). HTML is autoescaped; subject and text are not."""
     engine = engines["django"]
-    plain = "{% autoescape off %}" + "{}" + "{% endautoescape %}"
-    subject = engine.from_string(plain.format(template.subject)).render(variables)
-    text = engine.from_string(plain.format(template.body_text)).render(variables)
+
+    def plain(source: str) -> str:
+        return "{% autoescape off %}" + source + "{% endautoescape %}"
+
+    subject = engine.from_string(plain(template.subject)).render(variables)
+    text = engine.from_string(plain(template.body_text)).render(variables)
     html = engine.from_string(template.body_html).render(variables)
     return " ".join(subject.split()), text, html
 

@@ -26,8 +26,10 @@ def oib_is_valid(value: str) -> bool:
 
 def oib_validate(value: str, *, field: str = "oib") -> str:
     """Return the normalised OIB or raise ValidationFailed (422) naming what is wrong."""
+    if not value:
+        raise ValidationFailed("An OIB is required.", code="oib_invalid", field=field)
     try:
-        return stdnum_oib.validate(value or "")
+        return stdnum_oib.validate(value)
     except stdnum_errors.InvalidLength:
         message = "An OIB has exactly 11 digits."
     except stdnum_errors.InvalidFormat:

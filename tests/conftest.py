@@ -2,6 +2,7 @@
 Redis in CI, SQLite and local memory otherwise); tests that need PostgreSQL are marked
 `postgres` and skipped elsewhere."""
 
+import importlib
 import itertools
 
 import pytest
@@ -37,10 +38,24 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """`make_user` sets a password; PBKDF2 at full strength costs ~0.3 s a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def email_templates(db):
+    """The migration-seeded templates, restored for transactional tests (a flush removes them)."""
+    from django.apps import apps
+
+    importlib.import_module("core.migrations.0005_email_templates").seed(apps, None)
 
 
 @pytest.fixture

@@ -74,7 +74,12 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 def local_signing_key() -> rsa.RSAPrivateKey:
     """The embedded default's SSO key, created on first use (never used in production)."""
-    path = Path(settings.SSO_LOCAL_SIGNING_KEY_FILE)
+    return _load_or_create_key(settings.SSO_LOCAL_SIGNING_KEY_FILE)
+
+
+@lru_cache(maxsize=2)
+def _load_or_create_key(filename: str) -> rsa.RSAPrivateKey:
+    path = Path(filename)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

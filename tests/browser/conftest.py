@@ -19,8 +19,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's loop must stop before other tests use async_to_sync."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

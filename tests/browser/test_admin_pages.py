@@ -3,8 +3,7 @@ from playwright.sync_api import expect
 
 from core.roles import Role
 
-# serialized_rollback: restore the migration-seeded rows (templates, groups) a flush removes.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_support_agent_sees_only_what_they_manage(make_user, admin_login, live_server):
@@ -18,14 +17,16 @@ def test_a_support_agent_sees_only_what_they_manage(make_user, admin_login, live
     assert "Email templates" not in nav
 
 
-def test_an_admin_previews_an_email_template(make_user, admin_login, live_server):
+def test_an_admin_previews_an_email_template(make_user, admin_login, live_server,
+                                             email_templates):
     make_user("root@hns.example", staff=True, is_superuser=True)
     page = admin_login("root@hns.example")
 
     page.goto(f"{live_server.url}/admin/core/emailtemplate/")
     page.click("text=order_confirmation")
 
-    assert page.locator(".email-preview .subject").inner_text() == "Order HNS-2026-000123 confirmed"
+    expect(page.locator(".email-preview .subject")).to_have_text("Order HNS-2026-000123 confirmed")
+    page.wait_for_load_state("load")
     html_body = next(f for f in page.frames if f.url == "about:srcdoc")  # the preview iframe
     assert "Thank you for your order HNS-2026-000123" in html_body.inner_text("body")
     expect(page.locator(".email-preview .text-body")).to_contain_text("Total paid: 106.00 EUR")

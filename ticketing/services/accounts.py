@@ -106,6 +106,9 @@ def session_refresh(*, refresh_token: str, request=None) -> IssuedTokens:
         if session is None or session.revoked_at or session.expires_at <= timezone.now():
             raise Unauthenticated("This session has ended; please sign in again.",
                                   code="refresh_token_invalid", field="refresh_token")
+        if not session.user.is_active:
+            raise Forbidden("This account is not active; please contact support.",
+                            code="account_not_active")
         if session.refresh_token_hash != refresh_token_hash(refresh_token):
             _session_revoke(session, reason="refresh_token_reuse")
             audit_record(actor=session.user, action="session.revoked_token_reuse", obj=session,
@@ -122,9 +125,6 @@ def session_refresh(*, refresh_token: str, request=None) -> IssuedTokens:
         raise Unauthenticated(
             "This refresh token was already used, so the session has been ended for safety; "
             "please sign in again.", code="refresh_token_reused", field="refresh_token")
-    if not session.user.is_active:
-        raise Forbidden("This account is not active; please contact support.",
-                        code="account_not_active")
     return IssuedTokens(session, access_token_issue(user_id=session.user_id,
                                                     session_id=session.id), refresh)
 

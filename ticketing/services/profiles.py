@@ -93,7 +93,9 @@ def profile_create(*, user: User, data: dict, request=None) -> Profile:
 
 def profile_update(*, user: User, data: dict, request=None) -> Profile:
     profile = profile_get(user=user)
-    if profile.oib and data.get("oib") and data["oib"] != profile.oib:
+    if data.get("oib"):
+        data["oib"] = oib_validate(data["oib"])
+    if profile.oib and "oib" in data and data["oib"] != profile.oib:  # clearing is changing
         raise DomainError("An OIB cannot be changed once set; contact support if it is wrong.",
                           code="oib_immutable", field="oib")
     merged = {name: getattr(profile, name) for name in PROFILE_FIELDS} | data
