@@ -237,3 +237,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"audit": {"handlers": ["audit"], "level": "INFO", "propagate": False}},
 }
+
+# --- Sales rules (named, per DESIGN: no magic numbers) -------------------------------------------
+DEFAULT_FEE_PERCENT = "6.00"
+MAX_TICKETS_PER_FAN_PER_MATCH = 4
+CART_HOLD_MINUTES = 20
+STATUS_SUMMARY_CACHE_SECONDS = 30

@@ -7,6 +7,7 @@ from core.health import healthz
 api_patterns = [
     path("", include("ticketing.urls")),
     path("", include("core.urls")),
+    path("", include("seating.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -21,11 +21,19 @@ class Role:
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.MATCH_MANAGER: {
         "core.emailtemplate": ("view",),
+        **{f"seating.{model}": ("view", "add", "change", "delete") for model in (
+            "stadium", "sector", "sectorseatmap", "seat", "snakeconfig", "match", "salesphase",
+            "pricecategory", "matchsector")},
+        "seating.seatinventory": ("view", "change"),
+        "seating.seatauditlog": ("view",),
+        "seating.bulkstatusjob": ("view",),
     },
     Role.QUOTA_MANAGER: {
         "core.emailtemplate": ("view",),
     },
     Role.SUPPORT_AGENT: {
+        "seating.match": ("view",),
+        "seating.seatinventory": ("view",),
         "ticketing.user": ("view",),
         "ticketing.profile": ("view",),
         "core.emaillog": ("view",),

@@ -1,0 +1,3 @@
+from seating.api import inventory, matches, venues
+
+urlpatterns = [*venues.urlpatterns, *matches.urlpatterns, *inventory.urlpatterns]
