@@ -1,0 +1,375 @@
+"""Choosing and holding seats: the one allocation service that carts, quotas and petrol
+reservations go through.
+
+    allocate(match=..., sectors=[...], quantity=3, algorithm=Algorithm.NM, hold=Hold(...))
+
+Correctness: every allocation in a sector runs under that sector's row lock (SELECT ... FOR
+UPDATE on the MatchSector, taken in id order when several sectors are candidates), so the
+search and the write see the same seats. The write is still conditional (`status = AVAILABLE`)
+because admin status changes do not take the sector lock; if one slips in between, the search
+runs again. Expired holds in the sector are released first, so an expired hold is free for
+every later allocation whether or not the periodic sweep has run.
+
+Best available ("NM") follows the cascade the big ticketing engines use:
+  1. N adjacent seats in one row, nearest the best row and (per the sector's row strategy) the
+     centre, leaving no orphan single seat;
+  2. the same, even if a single seat is orphaned;
+  3. a block over two neighbouring rows;
+  4. single seats in best-first order, with a warning.
+Rows are read lazily in rank order (row_rank 0 = the best row), a few at a time, so a search
+near the best row touches a handful of rows, not the sector.
+
+Sequential ("REDOM") takes the first free seats in row and seat order. Non-numbered sectors
+count capacity (GeneralAdmissionHold) with the same lock.
+"""
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from django.db import models, transaction
+from django.db.models import F, Max, Min, Q, Sum
+from django.utils import timezone
+
+from core.errors import Conflict
+from seating.models import (
+    GeneralAdmissionHold,
+    HoldStatus,
+    Match,
+    MatchSector,
+    MatchSectorStatus,
+    RowStrategy,
+    SeatAuditLog,
+    SeatInventory,
+    SeatStatus,
+    SnakeConfig,
+)
+from seating.services.inventory import holds_release_expired
+
+ROW_WINDOW = 4  # row ranks read per query
+RACE_RETRIES = 3
+
+
+class Algorithm(models.TextChoices):
+    NM = "NM", "Best available (snake)"
+    REDOM = "REDOM", "Sequential (in order)"
+
+
+class NotEnoughSeats(Conflict):
+    code = "not_enough_seats"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Who takes the seats, as what, and until when. `status` RESERVED (carts, claims, petrol)
+    needs `until`; ALLOCATED (quotas) does not expire. `release_to` is where an expired hold
+    returns (ALLOCATED for a quota claim abandoned half-way)."""
+
+    owner: str
+    status: str = SeatStatus.RESERVED
+    until: datetime | None = None
+    user: object = None
+    reason: str = "allocated"
+    release_to: str = SeatStatus.AVAILABLE
+
+
+@dataclass
+class Allocation:
+    match_sector_id: int
+    quantity: int
+    inventory_ids: list[int] = field(default_factory=list)
+    seats: list[dict] = field(default_factory=list)  # {"id", "row", "seat"}
+    together: bool = True
+    warning: str = ""
+    general_admission_hold_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Seat:
+    id: int
+    rank: int
+    block: int
+    col: int
+    number: int
+    row: str
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSector] | None = None,
+             algorithm: str = Algorithm.NM) -> Allocation:
+    if quantity < 1:
+        raise Conflict("Ask for at least one seat.", code="invalid_quantity", field="quantity")
+    candidates = _candidate_sectors(match, sectors)
+    with transaction.atomic():
+        locked = {s.id: s for s in MatchSector.objects.select_for_update()
+                  .filter(id__in=[c.id for c in candidates]).order_by("id")}
+        ordered = [locked[c.id] for c in candidates]
+        if not ordered[0].is_numbered:
+            return _ga_allocate(ordered, quantity, hold)
+        for sector in ordered:
+            holds_release_expired(match_sector_id=sector.id)
+        for _ in range(RACE_RETRIES):
+            allocation = _choose(ordered, quantity, algorithm)
+            if _take(allocation, hold):
+                return allocation
+    raise Conflict("Seats changed while we were choosing them; please try again.",
+                   code="try_again")
+
+
+def _candidate_sectors(match, sectors) -> list[MatchSector]:
+    query = MatchSector.objects.filter(match=match, status=MatchSectorStatus.ACTIVE)
+    if sectors is not None:
+        wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
+        by_id = {s.id: s for s in query.filter(id__in=wanted)}
+        found = [by_id[i] for i in wanted if i in by_id]
+    else:
+        found = list(query.order_by("display_order", "id"))
+    if not found:
+        raise NotEnoughSeats("None of the chosen sectors is on sale for this match.",
+                             field="sectors")
+    return found
+
+
+def _choose(sectors: list[MatchSector], quantity: int, algorithm: str) -> Allocation:
+    if algorithm == Algorithm.REDOM:
+        return _sequential(sectors, quantity)
+    fallbacks = []
+    for sector in sectors:
+        no_orphan, any_block = _best_rows(sector, quantity)
+        if no_orphan:
+            return _result(sector, no_orphan, together=True)
+        fallbacks.append((sector, any_block))
+    for sector, any_block in fallbacks:
+        if any_block:
+            return _result(sector, any_block, together=True)
+    for sector in sectors:
+        found = _step_two_rows(sector, quantity)
+        if found:
+            return _result(sector, found, together=False,
+                           warning="No row had enough seats together; the seats span two rows.")
+    for sector in sectors:
+        found = _step_singles(sector, quantity)
+        if found:
+            return _result(sector, found, together=_adjacent(found),
+                           warning="Not enough seats together; the seats are apart.")
+    raise NotEnoughSeats(f"Sorry, there are not {quantity} seats left in the chosen sectors.",
+                         field="quantity")
+
+
+def _take(allocation: Allocation, hold: Hold) -> bool:
+    """Hold the chosen seats if they are all still available; False means we raced."""
+    now = timezone.now()
+    ids = allocation.inventory_ids
+    with transaction.atomic():  # a savepoint: undone on a lost race
+        updated = SeatInventory.objects.filter(id__in=ids, status=SeatStatus.AVAILABLE).update(
+            status=hold.status, hold_owner=hold.owner, held_by=hold.user,
+            hold_expires_at=hold.until if hold.status == SeatStatus.RESERVED else None,
+            release_to=hold.release_to, version=F("version") + 1, last_modified_at=now)
+        if updated != len(ids):
+            transaction.set_rollback(True)
+            return False
+        SeatAuditLog.objects.bulk_create([
+            SeatAuditLog(inventory_id=i, from_status=SeatStatus.AVAILABLE, to_status=hold.status,
+                         reason=hold.reason, hold_owner=hold.owner,
+                         changed_by=hold.user if getattr(hold.user, "pk", None) else None)
+            for i in ids])
+    return True
+
+
+def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") -> Allocation:
+    return Allocation(
+        match_sector_id=sector.id, quantity=len(seats), inventory_ids=[s.id for s in seats],
+        seats=[{"id": s.id, "row": s.row, "seat": s.number} for s in seats],
+        together=together, warning=warning)
+
+
+# --- reading rows lazily ----------------------------------------------------------------------
+
+def _available(sector_id: int, rank_from: int, rank_to: int) -> list[_Seat]:
+    rows = (SeatInventory.objects
+            .filter(match_sector_id=sector_id, status=SeatStatus.AVAILABLE,
+                    row_rank__gte=rank_from, row_rank__lt=rank_to)
+            .order_by().values_list("id", "row_rank", "block", "grid_col", "seat_number",
+                                    "row_label"))
+    return [_Seat(*r) for r in rows]
+
+
+def _logical_rows(sector_id: int):
+    """Yield (rank, block, seats sorted by column) in best-first order, reading a few ranks
+    at a time and jumping over full rows."""
+    rank = 0
+    while True:
+        first = (SeatInventory.objects.filter(match_sector_id=sector_id,
+                                              status=SeatStatus.AVAILABLE, row_rank__gte=rank)
+                 .aggregate(m=Min("row_rank"))["m"])
+        if first is None:
+            return
+        grouped = defaultdict(list)
+        for seat in _available(sector_id, first, first + ROW_WINDOW):
+            grouped[(seat.rank, seat.block)].append(seat)
+        for key in sorted(grouped):
+            yield key[0], key[1], sorted(grouped[key], key=lambda s: s.col)
+        rank = first + ROW_WINDOW
+
+
+def _runs(seats: list[_Seat]) -> list[list[_Seat]]:
+    """Maximal runs of side-by-side free seats (an aisle or a taken seat breaks a run)."""
+    runs: list[list[_Seat]] = []
+    for seat in seats:
+        if runs and seat.col == runs[-1][-1].col + 1:
+            runs[-1].append(seat)
+        else:
+            runs.append([seat])
+    return runs
+
+
+@lru_cache(maxsize=512)
+def _geometry(sector_id: int) -> tuple[dict, str]:
+    """Centre column of each logical row (its full physical extent) and the row strategy.
+    Layouts don't change once inventory exists, so this is cached per process."""
+    spans = (SeatInventory.objects.filter(match_sector_id=sector_id)
+             .values("row_rank", "block").annotate(lo=Min("grid_col"), hi=Max("grid_col")))
+    centres = {(s["row_rank"], s["block"]): (s["lo"] + s["hi"]) / 2 for s in spans}
+    snake = SnakeConfig.objects.filter(sector__match_sectors__id=sector_id).first()
+    return centres, snake.within_row_strategy if snake else RowStrategy.CENTER_OUTWARD
+
+
+def _preference(sector_id: int, rank: int, block: int, first_col: int, n: int) -> float:
+    centres, strategy = _geometry(sector_id)
+    if strategy == RowStrategy.LEFT_TO_RIGHT:
+        return first_col
+    if strategy == RowStrategy.RIGHT_TO_LEFT:
+        return -first_col
+    return abs(first_col + (n - 1) / 2 - centres.get((rank, block), first_col))
+
+
+def _best_in_row(sector_id, rank, block, seats, n, *, allow_orphan) -> list[_Seat] | None:
+    best, best_score = None, None
+    for run in _runs(seats):
+        for offset in range(len(run) - n + 1):
+            left, right = offset, len(run) - offset - n
+            if not allow_orphan and (left == 1 or right == 1):
+                continue
+            score = _preference(sector_id, rank, block, run[offset].col, n)
+            if best_score is None or score < best_score:
+                best, best_score = run[offset:offset + n], score
+    return best
+
+
+# --- the cascade ------------------------------------------------------------------------------
+
+def _best_rows(sector, n) -> tuple[list[_Seat] | None, list[_Seat] | None]:
+    """Steps 1 and 2 in one pass over the rows, best row first: the first block that leaves
+    no orphan, and the first block at all (the fallback)."""
+    fallback = None
+    for rank, block, seats in _logical_rows(sector.id):
+        if len(seats) < n:
+            continue
+        found = _best_in_row(sector.id, rank, block, seats, n, allow_orphan=False)
+        if found:
+            return found, fallback or found
+        fallback = fallback or _best_in_row(sector.id, rank, block, seats, n, allow_orphan=True)
+    return None, fallback
+
+
+def _step_two_rows(sector, n):
+    """The longest run of a row plus the closest seats of a physically neighbouring row."""
+    rows = {(seats[0].rank, block): seats for _, block, seats in _logical_rows(sector.id)}
+    grid_row_of = dict(SeatInventory.objects.filter(match_sector_id=sector.id)
+                       .values_list("row_rank", "grid_row").distinct())
+    for (rank, block), seats in sorted(rows.items()):
+        run = max(_runs(seats), key=len)
+        for other_rank, other_seats in ((r, s) for (r, b), s in rows.items() if b == block):
+            if abs(grid_row_of[other_rank] - grid_row_of[rank]) != 1:
+                continue
+            need = n - len(run)
+            other_run = max(_runs(other_seats), key=len)
+            if 0 < need <= len(other_run):
+                # the stretch of the other row nearest the first run's columns
+                anchor = run[0].col
+                start = min(range(len(other_run) - need + 1),
+                            key=lambda i: abs(other_run[i].col - anchor))
+                return run + other_run[start:start + need]
+    return None
+
+
+def _step_singles(sector, n):
+    picked: list[_Seat] = []
+    for _, _, seats in _logical_rows(sector.id):
+        picked.extend(seats[: n - len(picked)])
+        if len(picked) == n:
+            return picked
+    return None
+
+
+def _adjacent(seats: list[_Seat]) -> bool:
+    return all(a.rank == b.rank and a.block == b.block and b.col == a.col + 1
+               for a, b in itertools.pairwise(seats))
+
+
+def _sequential(sectors, n) -> Allocation:
+    for sector in sectors:
+        rows = (SeatInventory.objects
+                .filter(match_sector_id=sector.id, status=SeatStatus.AVAILABLE)
+                .order_by("grid_row", "seat_number")
+                .values_list("id", "row_rank", "block", "grid_col", "seat_number", "row_label")
+                [:n])
+        seats = [_Seat(*r) for r in rows]
+        if len(seats) == n:
+            by_col = sorted(seats, key=lambda s: (s.rank, s.block, s.col))
+            return _result(sector, seats, together=_adjacent(by_col))
+    raise NotEnoughSeats(f"Sorry, there are not {n} seats left in the chosen sectors.",
+                         field="quantity")
+
+
+# --- non-numbered sectors ---------------------------------------------------------------------
+
+def ga_available(sector: MatchSector, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    live = Q(status__in=[HoldStatus.ALLOCATED, HoldStatus.SOLD]) | Q(
+        status=HoldStatus.HELD) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    taken = sector.ga_holds.filter(live).aggregate(n=Sum("quantity"))["n"] or 0
+    return sector.sellable_capacity - taken
+
+
+def _ga_allocate(sectors, n, hold: Hold) -> Allocation:
+    status = HoldStatus.ALLOCATED if hold.status == SeatStatus.ALLOCATED else HoldStatus.HELD
+    for sector in sectors:
+        if ga_available(sector) >= n:
+            taken = GeneralAdmissionHold.objects.create(
+                match_sector=sector, quantity=n, owner=hold.owner,
+                user=hold.user if getattr(hold.user, "pk", None) else None, status=status,
+                expires_at=hold.until if status == HoldStatus.HELD else None)
+            return Allocation(match_sector_id=sector.id, quantity=n, together=True,
+                              general_admission_hold_id=taken.id)
+    raise NotEnoughSeats(f"Sorry, there are not {n} places left in the chosen sectors.",
+                         field="quantity")
+
+
+# --- releasing --------------------------------------------------------------------------------
+
+def holds_release(*, owner: str, reason: str = "released", actor=None) -> int:
+    """Give back everything `owner` holds (RESERVED seats to their release status, HELD
+    general-admission places). Returns the number of seats/places released."""
+    now = timezone.now()
+    with transaction.atomic():
+        items = list(SeatInventory.objects.select_for_update()
+                     .filter(hold_owner=owner, status=SeatStatus.RESERVED)
+                     .order_by("id").only("id", "release_to"))
+        for release_to in {i.release_to for i in items}:
+            ids = [i.id for i in items if i.release_to == release_to]
+            SeatInventory.objects.filter(id__in=ids).update(
+                status=release_to, version=F("version") + 1, last_modified_at=now,
+                hold_owner="" if release_to == SeatStatus.AVAILABLE else owner,
+                hold_expires_at=None, held_by=None, release_to=SeatStatus.AVAILABLE)
+        SeatAuditLog.objects.bulk_create([
+            SeatAuditLog(inventory_id=i.id, from_status=SeatStatus.RESERVED,
+                         to_status=i.release_to, reason=reason, hold_owner=owner,
+                         changed_by=actor) for i in items])
+        places = GeneralAdmissionHold.objects.filter(owner=owner, status=HoldStatus.HELD)
+        released_places = places.aggregate(n=Sum("quantity"))["n"] or 0
+        places.update(status=HoldStatus.RELEASED, updated_at=now)
+    return len(items) + released_places
