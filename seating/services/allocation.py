@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.db import models, transaction
-from django.db.models import F, Max, Min, Q, Sum
+from django.db.models import F, Max, Min, Q, Subquery, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
@@ -102,31 +102,38 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
              algorithm: str = Algorithm.NM) -> Allocation:
     if quantity < 1:
         raise Conflict("Ask for at least one seat.", code="invalid_quantity", field="quantity")
-    candidates = _candidate_sectors(match, sectors)
-    with transaction.atomic():
-        locked = {s.id: s for s in MatchSector.objects.select_for_update()
-                  .filter(id__in=[c.id for c in candidates]).order_by("id")}
-        ordered = [locked[c.id] for c in candidates]
-        if not ordered[0].is_numbered:
-            return _ga_allocate(ordered, quantity, hold)
-        for sector in ordered:
-            holds_release_expired(match_sector_id=sector.id)
-        for _ in range(RACE_RETRIES):
-            allocation = _choose(ordered, quantity, algorithm)
-            if _take(allocation, hold):
+    for _ in range(RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                ordered = _lock_sectors(match, sectors)
+                if not ordered[0].is_numbered:
+                    return _ga_allocate(ordered, quantity, hold)
+                for sector in ordered:
+                    holds_release_expired(match_sector_id=sector.id)
+                allocation = _choose(ordered, quantity, algorithm)
+                _take(allocation, hold)
                 return allocation
+        except _LostRace:
+            continue
     raise Conflict("Seats changed while we were choosing them; please try again.",
                    code="try_again")
 
 
-def _candidate_sectors(match, sectors) -> list[MatchSector]:
+class _LostRace(Exception):
+    """A seat we chose changed status (an admin action) before we took it."""
+
+
+def _lock_sectors(match, sectors) -> list[MatchSector]:
+    """The candidate sectors, locked in id order, returned in the caller's order."""
     query = MatchSector.objects.filter(match=match, status=MatchSectorStatus.ACTIVE)
+    wanted = None
     if sectors is not None:
         wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
-        by_id = {s.id: s for s in query.filter(id__in=wanted)}
-        found = [by_id[i] for i in wanted if i in by_id]
-    else:
-        found = list(query.order_by("display_order", "id"))
+        query = query.filter(id__in=wanted)
+    locked = {s.id: s for s in query.select_for_update().order_by("id")}
+    order = wanted if wanted is not None else sorted(
+        locked, key=lambda i: (locked[i].display_order, i))
+    found = [locked[i] for i in order if i in locked]
     if not found:
         raise NotEnoughSeats("None of the chosen sectors is on sale for this match.",
                              field="sectors")
@@ -159,24 +166,22 @@ def _choose(sectors: list[MatchSector], quantity: int, algorithm: str) -> Alloca
                          field="quantity")
 
 
-def _take(allocation: Allocation, hold: Hold) -> bool:
-    """Hold the chosen seats if they are all still available; False means we raced."""
+def _take(allocation: Allocation, hold: Hold) -> None:
+    """Hold the chosen seats if they are all still available, else raise _LostRace (which
+    rolls the whole attempt back)."""
     now = timezone.now()
     ids = allocation.inventory_ids
-    with transaction.atomic():  # a savepoint: undone on a lost race
-        updated = SeatInventory.objects.filter(id__in=ids, status=SeatStatus.AVAILABLE).update(
-            status=hold.status, hold_owner=hold.owner, held_by=hold.user,
-            hold_expires_at=hold.until if hold.status == SeatStatus.RESERVED else None,
-            release_to=hold.release_to, version=F("version") + 1, last_modified_at=now)
-        if updated != len(ids):
-            transaction.set_rollback(True)
-            return False
-        SeatAuditLog.objects.bulk_create([
-            SeatAuditLog(inventory_id=i, from_status=SeatStatus.AVAILABLE, to_status=hold.status,
-                         reason=hold.reason, hold_owner=hold.owner,
-                         changed_by=hold.user if getattr(hold.user, "pk", None) else None)
-            for i in ids])
-    return True
+    updated = SeatInventory.objects.filter(id__in=ids, status=SeatStatus.AVAILABLE).update(
+        status=hold.status, hold_owner=hold.owner, held_by=hold.user,
+        hold_expires_at=hold.until if hold.status == SeatStatus.RESERVED else None,
+        release_to=hold.release_to, version=F("version") + 1, last_modified_at=now)
+    if updated != len(ids):
+        raise _LostRace
+    SeatAuditLog.objects.bulk_create([
+        SeatAuditLog(inventory_id=i, from_status=SeatStatus.AVAILABLE, to_status=hold.status,
+                     reason=hold.reason, hold_owner=hold.owner,
+                     changed_by=hold.user if getattr(hold.user, "pk", None) else None)
+        for i in ids])
 
 
 def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") -> Allocation:
@@ -188,31 +193,26 @@ def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") ->
 
 # --- reading rows lazily ----------------------------------------------------------------------
 
-def _available(sector_id: int, rank_from: int, rank_to: int) -> list[_Seat]:
-    rows = (SeatInventory.objects
-            .filter(match_sector_id=sector_id, status=SeatStatus.AVAILABLE,
-                    row_rank__gte=rank_from, row_rank__lt=rank_to)
-            .order_by().values_list("id", "row_rank", "block", "grid_col", "seat_number",
-                                    "row_label"))
-    return [_Seat(*r) for r in rows]
-
-
 def _logical_rows(sector_id: int):
-    """Yield (rank, block, seats sorted by column) in best-first order, reading a few ranks
-    at a time and jumping over full rows."""
+    """Yield (rank, block, seats sorted by column) in best-first order, reading ROW_WINDOW
+    ranks per query starting at the best rank that still has a free seat (one round trip)."""
     rank = 0
     while True:
-        first = (SeatInventory.objects.filter(match_sector_id=sector_id,
-                                              status=SeatStatus.AVAILABLE, row_rank__gte=rank)
-                 .aggregate(m=Min("row_rank"))["m"])
-        if first is None:
+        free = SeatInventory.objects.filter(match_sector_id=sector_id,
+                                            status=SeatStatus.AVAILABLE)
+        first = Subquery(free.filter(row_rank__gte=rank).order_by()
+                         .values("match_sector_id").annotate(m=Min("row_rank")).values("m"))
+        rows = (free.filter(row_rank__gte=first, row_rank__lt=first + ROW_WINDOW).order_by()
+                .values_list("id", "row_rank", "block", "grid_col", "seat_number", "row_label"))
+        seats = [_Seat(*r) for r in rows]
+        if not seats:
             return
         grouped = defaultdict(list)
-        for seat in _available(sector_id, first, first + ROW_WINDOW):
+        for seat in seats:
             grouped[(seat.rank, seat.block)].append(seat)
         for key in sorted(grouped):
             yield key[0], key[1], sorted(grouped[key], key=lambda s: s.col)
-        rank = first + ROW_WINDOW
+        rank = min(s.rank for s in seats) + ROW_WINDOW
 
 
 def _runs(seats: list[_Seat]) -> list[list[_Seat]]:

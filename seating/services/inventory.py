@@ -150,7 +150,7 @@ def holds_release_expired(*, match_sector_id: int | None = None, now: datetime |
     expired = SeatInventory.objects.filter(status=SeatStatus.RESERVED, hold_expires_at__lte=now)
     if match_sector_id is not None:
         expired = expired.filter(match_sector_id=match_sector_id)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         items = list(expired.select_for_update(skip_locked=True).order_by("id")
                      .only("id", "release_to", "hold_owner")[:limit])
         if not items:

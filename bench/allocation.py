@@ -1,0 +1,178 @@
+"""Allocation benchmark (not a test): snake best-available on a Maksimir-sized match.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticketing_bench .venv/bin/python bench/allocation.py
+
+Builds (in the database DATABASE_URL names, which it migrates and overwrites) one match with
+20 sectors of 1,750 seats (35,000 in all, aisles every 12 seats), then at 0 %, 50 %, 90 % and
+99 % fill measures allocations of 1-4 seats: per second, p50/p99 latency, in one process and
+with 8 concurrent worker processes; the share of multi-seat allocations seated together while
+adjacent seats existed; and the orphan single seats the allocations created.
+
+Fill is realistic rather than random: seats are sold from each sector's best rows outward, with
+5 % of them scattered back as returns (the fragmentation a real on-sale leaves).
+"""
+
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from core.errors import Conflict  # noqa: E402
+from seating.models import (  # noqa: E402
+    Match,
+    MatchSector,
+    MatchType,
+    Seat,
+    SeatAuditLog,
+    SeatInventory,
+    SeatStatus,
+    Sector,
+    SnakeConfig,
+    Stadium,
+)
+from seating.services.allocation import Hold, allocate  # noqa: E402
+from seating.services.inventory import inventory_build  # noqa: E402
+
+SECTORS, ROWS, SEATS_PER_ROW, AISLE_EVERY = 20, 35, 50, 12
+FILLS = (0.0, 0.5, 0.9, 0.99)
+SINGLE_RUNS, WORKERS, RUNS_PER_WORKER = 1000, 8, 250
+
+
+def build_match() -> Match:
+    SeatAuditLog.objects.all().delete()
+    Match.objects.all().delete()
+    Stadium.objects.filter(name="Bench Maksimir").delete()
+    stadium = Stadium.objects.create(name="Bench Maksimir", city="Zagreb")
+    match = Match.objects.create(home_team="Hrvatska", away_team="Francuska",
+                                 match_type=MatchType.HOME,
+                                 kick_off_time=timezone.now() + timedelta(days=30))
+    for index in range(SECTORS):
+        sector = Sector.objects.create(stadium=stadium, name=f"S{index}", code=f"S{index}",
+                                       capacity=ROWS * SEATS_PER_ROW)
+        seats = []
+        for row in range(ROWS):
+            col = 0
+            for number in range(1, SEATS_PER_ROW + 1):
+                seats.append(Seat(sector=sector, row_identifier=str(row + 1),
+                                  seat_number=number, grid_row=row, grid_col=col))
+                col += 2 if number % AISLE_EVERY == 0 else 1  # an aisle after every 12 seats
+        Seat.objects.bulk_create(seats, batch_size=5000)
+        SnakeConfig.objects.create(sector=sector, best_row_index=ROWS // 3)
+        match_sector = MatchSector.objects.create(
+            match=match, sector=sector, name=sector.name, code=sector.code,
+            total_capacity=len(seats), sellable_capacity=len(seats), display_order=index)
+        inventory_build(match_sector=match_sector)
+    return match
+
+
+def fill(match: Match, share: float) -> None:
+    """Sell `share` of every sector from the best rows outward; 5 % of those come back."""
+    SeatInventory.objects.filter(match=match).update(
+        status=SeatStatus.AVAILABLE, hold_owner="", hold_expires_at=None, held_by=None)
+    SeatAuditLog.objects.all().delete()
+    if not share:
+        analyze()
+        return
+    rng = random.Random(7)
+    sold = []
+    for sector in MatchSector.objects.filter(match=match):
+        ids = list(sector.inventory.order_by("row_rank", "grid_col").values_list("id", flat=True))
+        taken = ids[: int(len(ids) * share)]
+        sold += [i for i in taken if rng.random() > 0.05]
+    for start in range(0, len(sold), 10000):
+        SeatInventory.objects.filter(id__in=sold[start:start + 10000]).update(
+            status=SeatStatus.SOLD)
+    analyze()
+
+
+def analyze() -> None:
+    """Fresh planner statistics after bulk changes, as autovacuum would give a live system."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE seating_seatinventory")
+
+
+def orphans(match: Match) -> int:
+    """Free seats with no free neighbour in their row (aisles and taken seats both count)."""
+    free = set(SeatInventory.objects.filter(match=match, status=SeatStatus.AVAILABLE)
+               .values_list("match_sector_id", "grid_row", "grid_col"))
+    return sum(1 for s, r, c in free if (s, r, c - 1) not in free and (s, r, c + 1) not in free)
+
+
+def run(count: int, seed: int) -> list[tuple[float, int, bool, bool]]:
+    """`count` allocations of 1-4 seats in random sectors: (seconds, quantity, ok, together)."""
+    connection.close()
+    rng = random.Random(seed)
+    match = Match.objects.get()
+    sectors = list(MatchSector.objects.filter(match=match))
+    until = timezone.now() + timedelta(minutes=20)
+    results = []
+    for n in range(count):
+        quantity = rng.randint(1, 4)
+        sector = rng.choice(sectors)
+        started = time.perf_counter()
+        try:
+            allocation = allocate(match=match, sectors=[sector], quantity=quantity,
+                                  hold=Hold(owner=f"bench:{seed}:{n}", until=until))
+            ok, together = True, allocation.together
+        except Conflict:
+            ok, together = False, False
+        results.append((time.perf_counter() - started, quantity, ok, together))
+    connection.close()
+    return results
+
+
+def report(label: str, results, wall: float) -> None:
+    done = [r for r in results if r[2]]
+    latencies = sorted(r[0] * 1000 for r in done) or [0.0]
+    multi = [r for r in done if r[1] > 1]
+    together = sum(1 for r in multi if r[3]) / len(multi) * 100 if multi else 100.0
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"  {label:<12} {len(done) / wall:8.0f} alloc/s  p50 {statistics.median(latencies):6.2f}"
+          f" ms  p99 {p99:6.2f} ms  together {together:5.1f} %  ({len(done)} ok,"
+          f" {len(results) - len(done)} refused)")
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Run against PostgreSQL: set DATABASE_URL (see the docstring).")
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    match = build_match()
+    seats = SeatInventory.objects.filter(match=match).count()
+    print(f"Built {seats} seats in {SECTORS} sectors in {time.perf_counter() - started:.1f} s")
+    for share in FILLS:
+        print(f"\nFill {share:.0%}:")
+        fill(match, share)
+        before = orphans(match)
+        started = time.perf_counter()
+        single = run(SINGLE_RUNS, seed=1)
+        report("1 process", single, time.perf_counter() - started)
+
+        fill(match, share)
+        connection.close()  # the workers must not inherit (and then close) this connection
+        started = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+            parts = pool.starmap(run, [(RUNS_PER_WORKER, seed) for seed in range(2, 2 + WORKERS)])
+        report(f"{WORKERS} workers", [r for part in parts for r in part],
+               time.perf_counter() - started)
+        seated = sum(r[1] for part in parts for r in part if r[2])
+        print(f"  orphans created: {orphans(match) - before} (by {seated} seats allocated)")
+
+
+if __name__ == "__main__":
+    main()
