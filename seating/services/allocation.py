@@ -46,6 +46,7 @@ from seating.models import (
     SeatStatus,
     SnakeConfig,
 )
+from seating.selectors import status_summary_invalidate
 from seating.services.inventory import holds_release_expired
 
 ROW_WINDOW = 4  # row ranks read per query
@@ -112,6 +113,7 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
                     holds_release_expired(match_sector_id=sector.id)
                 allocation = _choose(ordered, quantity, algorithm)
                 _take(allocation, hold)
+                transaction.on_commit(lambda: status_summary_invalidate(match.id))
                 return allocation
         except _LostRace:
             continue
@@ -358,7 +360,7 @@ def holds_release(*, owner: str, reason: str = "released", actor=None) -> int:
     with transaction.atomic():
         items = list(SeatInventory.objects.select_for_update()
                      .filter(hold_owner=owner, status=SeatStatus.RESERVED)
-                     .order_by("id").only("id", "release_to"))
+                     .order_by("id").only("id", "release_to", "match_id"))
         for release_to in {i.release_to for i in items}:
             ids = [i.id for i in items if i.release_to == release_to]
             SeatInventory.objects.filter(id__in=ids).update(
@@ -372,4 +374,6 @@ def holds_release(*, owner: str, reason: str = "released", actor=None) -> int:
         places = GeneralAdmissionHold.objects.filter(owner=owner, status=HoldStatus.HELD)
         released_places = places.aggregate(n=Sum("quantity"))["n"] or 0
         places.update(status=HoldStatus.RELEASED, updated_at=now)
+        for match_id in {i.match_id for i in items}:
+            transaction.on_commit(lambda m=match_id: status_summary_invalidate(m))
     return len(items) + released_places

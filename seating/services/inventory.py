@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from seating.models import (
     TRANSITIONS,
+    GeneralAdmissionHold,
+    HoldStatus,
     MatchSector,
     Seat,
     SeatAuditLog,
@@ -19,6 +21,7 @@ from seating.models import (
     SnakeConfig,
     Traversal,
 )
+from seating.selectors import status_summary_invalidate
 
 BATCH = 2000
 
@@ -152,7 +155,7 @@ def holds_release_expired(*, match_sector_id: int | None = None, now: datetime |
         expired = expired.filter(match_sector_id=match_sector_id)
     with transaction.atomic(savepoint=False):
         items = list(expired.select_for_update(skip_locked=True).order_by("id")
-                     .only("id", "release_to", "hold_owner")[:limit])
+                     .only("id", "release_to", "hold_owner", "match_id")[:limit])
         if not items:
             return 0
         for release_to in {i.release_to for i in items}:
@@ -165,4 +168,13 @@ def holds_release_expired(*, match_sector_id: int | None = None, now: datetime |
             [SeatAuditLog(inventory_id=i.id, from_status=SeatStatus.RESERVED,
                           to_status=i.release_to, reason="hold expired", hold_owner=i.hold_owner)
              for i in items], batch_size=BATCH)
+        for match_id in {i.match_id for i in items}:
+            transaction.on_commit(lambda m=match_id: status_summary_invalidate(m))
     return len(items)
+
+
+def ga_holds_release_expired(*, now: datetime | None = None) -> int:
+    """Mark expired general-admission holds RELEASED (they already stopped counting)."""
+    return GeneralAdmissionHold.objects.filter(
+        status=HoldStatus.HELD, expires_at__lte=now or timezone.now(),
+    ).update(status=HoldStatus.RELEASED, updated_at=timezone.now())

@@ -262,3 +262,19 @@ def test_releasing_a_standing_hold_gives_the_places_back():
 
     assert holds_release(owner="cart:1") == 2
     allocate(match=sector.match, sectors=[sector], quantity=2, hold=cart("cart:2"))
+
+
+def test_the_periodic_sweep_task_releases_expired_seats_and_places():
+    from seating.tasks import holds_sweep
+
+    numbered = build_sector(["XXXX"], code="P")
+    take(numbered, 2, hold=cart("cart:late", minutes=-1))
+    standing = MatchSector.objects.create(match=numbered.match, name="Standing", code="ST",
+                                          total_capacity=9, sellable_capacity=9,
+                                          is_numbered=False)
+    allocate(match=standing.match, sectors=[standing], quantity=3,
+             hold=cart("cart:gone", minutes=-1))
+
+    assert holds_sweep.delay().get() == {"seats": 2, "places": 1}
+    assert GeneralAdmissionHold.objects.get().status == "RELEASED"
+    assert not numbered.inventory.filter(status=SeatStatus.RESERVED).exists()
