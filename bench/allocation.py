@@ -1,6 +1,8 @@
 """Allocation benchmark (not a test): snake best-available on a Maksimir-sized match.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticketing_bench .venv/bin/python bench/allocation.py
+    createdb -h 127.0.0.1 -U postgres ticketing_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticketing_bench \
+        .venv/bin/python bench/allocation.py
 
 Builds (in the database DATABASE_URL names, which it migrates and overwrites) one match with
 20 sectors of 1,750 seats (35,000 in all, aisles every 12 seats), then at 0 %, 50 %, 90 % and
@@ -24,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

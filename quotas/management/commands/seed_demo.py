@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from seating import demo as seating_demo
 from ticketing import demo as accounts_demo
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
     def handle(self, **_):
         with transaction.atomic():
             logins = accounts_demo.seed_accounts()
+            matches = seating_demo.seed_matches()
         site = settings.SITE_URL
         lines = [
             "",
@@ -18,6 +20,12 @@ class Command(BaseCommand):
             f"  Admin:     {site}/admin/",
             f"  API docs:  {site}/api/docs/   (schema: {site}/api/schema/)",
             f"  Health:    {site}/healthz",
+            "",
+            "Matches:",
+            *[f"  #{m.id} {m} [{m.match_type}, {m.status}] "
+              + (f"seat map: {site}/admin/seating/match/{m.id}/seat-map/" if m.is_numbered
+                 else "standing (sold by capacity)")
+              for m in matches],
             "",
             f"Back-office logins (password '{accounts_demo.DEMO_PASSWORD}'):",
             *[f"  {email:<26} {what}" for email, what in logins if "fan" not in what],
