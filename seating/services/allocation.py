@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from django.db import models, transaction
-from django.db.models import F, Max, Min, Q, Subquery, Sum
+from django.db import connection, models, transaction
+from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
@@ -106,11 +106,14 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
     for _ in range(RACE_RETRIES):
         try:
             with transaction.atomic():
-                ordered = _lock_sectors(match, sectors)
+                now = timezone.now()
+                locked = _lock_sectors(match, sectors, now)
+                ordered = [sector for sector, _ in locked]
                 if not ordered[0].is_numbered:
                     return _ga_allocate(ordered, quantity, hold)
-                for sector in ordered:
-                    holds_release_expired(match_sector_id=sector.id)
+                for sector, has_expired in locked:
+                    if has_expired:
+                        holds_release_expired(match_sector_id=sector.id, now=now)
                 allocation = _choose(ordered, quantity, algorithm)
                 _take(allocation, hold)
                 transaction.on_commit(lambda: status_summary_invalidate(match.id))
@@ -125,21 +128,43 @@ class _LostRace(Exception):
     """A seat we chose changed status (an admin action) before we took it."""
 
 
-def _lock_sectors(match, sectors) -> list[MatchSector]:
-    """The candidate sectors, locked in id order, returned in the caller's order."""
-    query = MatchSector.objects.filter(match=match, status=MatchSectorStatus.ACTIVE)
+def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
+    """The candidate sectors, locked in id order and returned in the caller's order, each with
+    whether it has expired holds to release first (one statement)."""
     wanted = None
+    query = ("SELECT s.id, s.is_numbered, s.display_order, s.sellable_capacity,"
+             " EXISTS (SELECT 1 FROM seating_seatinventory i WHERE i.match_sector_id = s.id"
+             "  AND i.status = %s AND i.hold_expires_at <= %s)"
+             " FROM seating_matchsector s WHERE s.match_id = %s AND s.status = %s")
+    params = [SeatStatus.RESERVED, now, match.id, MatchSectorStatus.ACTIVE]
     if sectors is not None:
         wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
-        query = query.filter(id__in=wanted)
-    locked = {s.id: s for s in query.select_for_update().order_by("id")}
+        query += f" AND s.id IN ({_marks(wanted)})"
+        params += wanted
+    query += " ORDER BY s.id" + (
+        " FOR UPDATE OF s" if connection.features.has_select_for_update else "")
+    locked = {row[0]: (MatchSector(id=row[0], match_id=match.id, is_numbered=row[1],
+                                   display_order=row[2], sellable_capacity=row[3]), row[4])
+              for row in _sql(query, params)}
     order = wanted if wanted is not None else sorted(
-        locked, key=lambda i: (locked[i].display_order, i))
+        locked, key=lambda i: (locked[i][0].display_order, i))
     found = [locked[i] for i in order if i in locked]
     if not found:
         raise NotEnoughSeats("None of the chosen sectors is on sale for this match.",
                              field="sectors")
     return found
+
+
+def _sql(query: str, params: list) -> list[tuple]:
+    """The hot path speaks plain SQL (portable between PostgreSQL and SQLite): building ORM
+    queries cost more than running them."""
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _choose(sectors: list[MatchSector], quantity: int, algorithm: str) -> Allocation:
@@ -168,22 +193,38 @@ def _choose(sectors: list[MatchSector], quantity: int, algorithm: str) -> Alloca
                          field="quantity")
 
 
+_TAKE = ("UPDATE seating_seatinventory SET status = %s, hold_owner = %s, held_by_id = %s,"
+         " hold_expires_at = %s, release_to = %s, version = version + 1, last_modified_at = %s"
+         " WHERE id IN ({ids}) AND status = %s")
+_AUDIT_COLUMNS = ("seating_seatauditlog (inventory_id, from_status, to_status, reason,"
+                  " changed_by_id, hold_owner, created_at)")
+
+
 def _take(allocation: Allocation, hold: Hold) -> None:
     """Hold the chosen seats if they are all still available, else raise _LostRace (which
-    rolls the whole attempt back)."""
+    rolls the whole attempt back), and write their audit rows. On PostgreSQL that is one
+    statement (a data-modifying CTE); SQLite needs two."""
     now = timezone.now()
     ids = allocation.inventory_ids
-    updated = SeatInventory.objects.filter(id__in=ids, status=SeatStatus.AVAILABLE).update(
-        status=hold.status, hold_owner=hold.owner, held_by=hold.user,
-        hold_expires_at=hold.until if hold.status == SeatStatus.RESERVED else None,
-        release_to=hold.release_to, version=F("version") + 1, last_modified_at=now)
-    if updated != len(ids):
-        raise _LostRace
-    SeatAuditLog.objects.bulk_create([
-        SeatAuditLog(inventory_id=i, from_status=SeatStatus.AVAILABLE, to_status=hold.status,
-                     reason=hold.reason, hold_owner=hold.owner,
-                     changed_by=hold.user if getattr(hold.user, "pk", None) else None)
-        for i in ids])
+    user_id = getattr(hold.user, "pk", None)
+    until = hold.until if hold.status == SeatStatus.RESERVED else None
+    update = _TAKE.format(ids=_marks(ids))
+    params = [hold.status, hold.owner, user_id, until, hold.release_to, now, *ids,
+              SeatStatus.AVAILABLE]
+    audit = [SeatStatus.AVAILABLE, hold.status, hold.reason, user_id, hold.owner, now]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH taken AS ({update} RETURNING id) INSERT INTO {_AUDIT_COLUMNS}"
+                           " SELECT id, %s, %s, %s, %s, %s, %s FROM taken", params + audit)
+            if cursor.rowcount != len(ids):
+                raise _LostRace
+            return
+        cursor.execute(update, params)
+        if cursor.rowcount != len(ids):
+            raise _LostRace
+        cursor.execute(f"INSERT INTO {_AUDIT_COLUMNS} VALUES "
+                       + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(ids)),
+                       [value for i in ids for value in (i, *audit)])
 
 
 def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") -> Allocation:
@@ -197,16 +238,20 @@ def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") ->
 
 def _logical_rows(sector_id: int):
     """Yield (rank, block, seats sorted by column) in best-first order, reading ROW_WINDOW
-    ranks per query starting at the best rank that still has a free seat (one round trip)."""
+    ranks per query from the best rank that still has a free seat (one round trip each; the
+    LIMIT 1 walks the partial index inventory_available_by_rank)."""
     rank = 0
     while True:
-        free = SeatInventory.objects.filter(match_sector_id=sector_id,
-                                            status=SeatStatus.AVAILABLE)
-        first = Subquery(free.filter(row_rank__gte=rank).order_by()
-                         .values("match_sector_id").annotate(m=Min("row_rank")).values("m"))
-        rows = (free.filter(row_rank__gte=first, row_rank__lt=first + ROW_WINDOW).order_by()
-                .values_list("id", "row_rank", "block", "grid_col", "seat_number", "row_label"))
-        seats = [_Seat(*r) for r in rows]
+        seats = [_Seat(*row) for row in _sql(
+            "WITH first AS (SELECT row_rank FROM seating_seatinventory"
+            "  WHERE match_sector_id = %s AND status = %s AND row_rank >= %s"
+            "  ORDER BY row_rank LIMIT 1)"
+            " SELECT i.id, i.row_rank, i.block, i.grid_col, i.seat_number, i.row_label"
+            " FROM seating_seatinventory i, first WHERE i.match_sector_id = %s"
+            " AND i.status = %s AND i.row_rank >= first.row_rank"
+            " AND i.row_rank < first.row_rank + %s",
+            [sector_id, SeatStatus.AVAILABLE, rank, sector_id, SeatStatus.AVAILABLE,
+             ROW_WINDOW])]
         if not seats:
             return
         grouped = defaultdict(list)
