@@ -238,9 +238,9 @@ def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") ->
 
 def _logical_rows(sector_id: int):
     """Yield (rank, block, seats sorted by column) in best-first order, reading ROW_WINDOW
-    ranks per query from the best rank that still has a free seat (one round trip each; the
-    LIMIT 1 walks the partial index inventory_available_by_rank)."""
-    rank = 0
+    ranks (then twice as many each time) per query from the best rank that still has a free
+    seat: one round trip each; the LIMIT 1 walks the partial index inventory_available_by_rank."""
+    rank, window = 0, ROW_WINDOW
     while True:
         seats = [_Seat(*row) for row in _sql(
             "WITH first AS (SELECT row_rank FROM seating_seatinventory"
@@ -251,7 +251,7 @@ def _logical_rows(sector_id: int):
             " AND i.status = %s AND i.row_rank >= first.row_rank"
             " AND i.row_rank < first.row_rank + %s",
             [sector_id, SeatStatus.AVAILABLE, rank, sector_id, SeatStatus.AVAILABLE,
-             ROW_WINDOW])]
+             window])]
         if not seats:
             return
         grouped = defaultdict(list)
@@ -259,7 +259,8 @@ def _logical_rows(sector_id: int):
             grouped[(seat.rank, seat.block)].append(seat)
         for key in sorted(grouped):
             yield key[0], key[1], sorted(grouped[key], key=lambda s: s.col)
-        rank = min(s.rank for s in seats) + ROW_WINDOW
+        rank = min(s.rank for s in seats) + window
+        window *= 2  # rows that far from the best are sparse: read more of them at once
 
 
 def _runs(seats: list[_Seat]) -> list[list[_Seat]]:
