@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.drf import validated
 from core.notifications import push_token_register
 from ticketing import serializers as s
 from ticketing.services import accounts, profiles
@@ -37,9 +38,8 @@ class LoginView(APIView):
     @extend_schema(request=s.LoginIn, responses=s.TokensOut, tags=["auth"],
                    summary="Exchange a webshop (Drupal SSO) token for API tokens")
     def post(self, request):
-        data = s.LoginIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = accounts.session_login(**data.validated_data, request=request)
+        data = validated(s.LoginIn, request.data)
+        issued = accounts.session_login(**data, request=request)
         return _tokens_response(issued)
 
 
@@ -52,9 +52,8 @@ class RefreshView(APIView):
     @extend_schema(request=s.RefreshIn, responses=s.TokensOut, tags=["auth"],
                    summary="Rotate the refresh token (a reused one ends the session)")
     def post(self, request):
-        data = s.RefreshIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = accounts.session_refresh(**data.validated_data, request=request)
+        data = validated(s.RefreshIn, request.data)
+        issued = accounts.session_refresh(**data, request=request)
         return _tokens_response(issued)
 
 
@@ -73,17 +72,15 @@ class ProfileView(APIView):
 
     @extend_schema(request=s.ProfileIn, responses={201: s.ProfileOut}, tags=["profile"])
     def post(self, request):
-        data = s.ProfileIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        profile = profiles.profile_create(user=request.user, data=dict(data.validated_data),
+        data = validated(s.ProfileIn, request.data)
+        profile = profiles.profile_create(user=request.user, data=data,
                                           request=request)
         return Response(s.ProfileOut(profile).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProfileIn, responses=s.ProfileOut, tags=["profile"])
     def put(self, request):
-        data = s.ProfileIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        profile = profiles.profile_update(user=request.user, data=dict(data.validated_data),
+        data = validated(s.ProfileIn, request.data, partial=True)
+        profile = profiles.profile_update(user=request.user, data=data,
                                           request=request)
         return Response(s.ProfileOut(profile).data)
 
@@ -96,10 +93,9 @@ class SavedProfileListView(APIView):
 
     @extend_schema(request=s.SavedProfileIn, responses={201: s.SavedProfileOut}, tags=["profile"])
     def post(self, request):
-        data = s.SavedProfileIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(s.SavedProfileIn, request.data)
         profile = profiles.saved_profile_create(user=request.user,
-                                                data=dict(data.validated_data), request=request)
+                                                data=data, request=request)
         return Response(s.SavedProfileOut(profile).data, status=status.HTTP_201_CREATED)
 
 
@@ -111,10 +107,9 @@ class SavedProfileDetailView(APIView):
 
     @extend_schema(request=s.SavedProfileIn, responses=s.SavedProfileOut, tags=["profile"])
     def put(self, request, profile_id: int):
-        data = s.SavedProfileIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
+        data = validated(s.SavedProfileIn, request.data, partial=True)
         profile = profiles.saved_profile_update(user=request.user, profile_id=profile_id,
-                                                data=dict(data.validated_data), request=request)
+                                                data=data, request=request)
         return Response(s.SavedProfileOut(profile).data)
 
     @extend_schema(responses={204: None}, tags=["profile"])
@@ -127,8 +122,7 @@ class PushTokenView(APIView):
     @extend_schema(request=s.PushTokenIn, responses={200: s.PushTokenOut, 201: s.PushTokenOut},
                    tags=["notifications"], summary="Register or update this device's FCM token")
     def post(self, request):
-        data = s.PushTokenIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        token, created = push_token_register(user=request.user, **data.validated_data)
+        data = validated(s.PushTokenIn, request.data)
+        token, created = push_token_register(user=request.user, **data)
         return Response(s.PushTokenOut(token).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

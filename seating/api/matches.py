@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.drf import validated
 from core.roles import HasRole, Role
 from seating.models import (
     MatchSectorStatus,
@@ -234,12 +235,6 @@ class ValidationOut(serializers.Serializer):
     stadium_config_status = serializers.CharField()
 
 
-def _parse(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _stadium(match_id: int) -> Response:
     return Response(StadiumConfigOut(match_config.match_stadium_get(match_id=match_id)).data)
 
@@ -254,13 +249,13 @@ class MatchListView(GenericAPIView, MatchManagerView):
                    parameters=[OpenApiParameter("status", str),
                                OpenApiParameter("match_type", str)])
     def get(self, request):
-        filters = _parse(MatchFilterIn, request.query_params)
+        filters = validated(MatchFilterIn, request.query_params)
         page = self.paginate_queryset(matches.match_list(**filters))
         return self.get_paginated_response(MatchOut(page, many=True).data)
 
     @extend_schema(request=MatchIn, responses={201: MatchOut})
     def post(self, request):
-        match = matches.match_create(**_parse(MatchIn, request.data), actor=request.user,
+        match = matches.match_create(**validated(MatchIn, request.data), actor=request.user,
                                      request=request)
         return Response(MatchOut(match).data, status=status.HTTP_201_CREATED)
 
@@ -273,7 +268,7 @@ class MatchDetailView(MatchManagerView):
 
     @extend_schema(request=MatchUpdateIn, responses=MatchOut)
     def put(self, request, match_id: int):
-        data = _parse(MatchUpdateIn, request.data, partial=True)
+        data = validated(MatchUpdateIn, request.data, partial=True)
         match = matches.match_update(match_id=match_id, actor=request.user, data=data,
                                      request=request)
         return Response(MatchOut(match).data)
@@ -289,7 +284,7 @@ class MatchStatusView(MatchManagerView):
     @extend_schema(request=MatchStatusIn, responses=MatchOut,
                    summary="Move the match along DRAFT → PUBLISHED → ACTIVE → CLOSED, or cancel")
     def post(self, request, match_id: int):
-        data = _parse(MatchStatusIn, request.data)
+        data = validated(MatchStatusIn, request.data)
         match = matches.match_status_change(match_id=match_id, to_status=data["status"],
                                             reason=data["reason"], actor=request.user,
                                             request=request)
@@ -307,8 +302,9 @@ class SalesPhaseListView(MatchManagerView):
 
     @extend_schema(request=SalesPhaseIn, responses={201: SalesPhaseOut})
     def post(self, request, match_id: int):
-        phase = matches.sales_phase_create(match_id=match_id, **_parse(SalesPhaseIn, request.data),
-                                           actor=request.user, request=request)
+        data = validated(SalesPhaseIn, request.data)
+        phase = matches.sales_phase_create(match_id=match_id, **data, actor=request.user,
+                                           request=request)
         return Response(SalesPhaseOut(phase).data, status=status.HTTP_201_CREATED)
 
 
@@ -316,7 +312,7 @@ class SalesPhaseListView(MatchManagerView):
 class SalesPhaseDetailView(MatchManagerView):
     @extend_schema(request=SalesPhaseUpdateIn, responses=SalesPhaseOut)
     def put(self, request, match_id: int, phase_id: int):
-        data = _parse(SalesPhaseUpdateIn, request.data, partial=True)
+        data = validated(SalesPhaseUpdateIn, request.data, partial=True)
         phase = matches.sales_phase_update(match_id=match_id, phase_id=phase_id, data=data,
                                            actor=request.user, request=request)
         return Response(SalesPhaseOut(phase).data)
@@ -347,7 +343,7 @@ class MatchStadiumView(MatchManagerView):
                    summary="Set up the match's sectors from a template, an earlier match or a "
                            "new away stadium")
     def post(self, request, match_id: int):
-        data = _parse(StadiumConfigIn, request.data)
+        data = validated(StadiumConfigIn, request.data)
         common = {"match_id": match_id, "actor": request.user, "request": request}
         if "stadium_template_id" in data:
             match_config.match_stadium_copy_template(
@@ -391,7 +387,7 @@ class PriceCategoryListView(MatchManagerView):
     @extend_schema(request=PriceCategoryIn, responses={201: PriceCategoryOut})
     def post(self, request, match_id: int):
         category = match_config.price_category_create(
-            match_id=match_id, **_parse(PriceCategoryIn, request.data), actor=request.user,
+            match_id=match_id, **validated(PriceCategoryIn, request.data), actor=request.user,
             request=request)
         return Response(PriceCategoryOut(category).data, status=status.HTTP_201_CREATED)
 
@@ -400,7 +396,7 @@ class PriceCategoryListView(MatchManagerView):
 class PriceCategoryDetailView(MatchManagerView):
     @extend_schema(request=PriceCategoryIn, responses=PriceCategoryOut)
     def put(self, request, match_id: int, category_id: int):
-        data = _parse(PriceCategoryIn, request.data, partial=True)
+        data = validated(PriceCategoryIn, request.data, partial=True)
         category = match_config.price_category_update(
             match_id=match_id, category_id=category_id, data=data, actor=request.user,
             request=request)
@@ -424,7 +420,7 @@ class MatchSectorListView(MatchManagerView):
     @extend_schema(request=MatchSectorIn, responses={201: MatchSectorOut})
     def post(self, request, match_id: int):
         sector = match_config.match_sector_create(
-            match_id=match_id, **_parse(MatchSectorIn, request.data), actor=request.user,
+            match_id=match_id, **validated(MatchSectorIn, request.data), actor=request.user,
             request=request)
         return Response(MatchSectorOut(sector).data, status=status.HTTP_201_CREATED)
 
@@ -435,7 +431,7 @@ class MatchSectorDetailView(MatchManagerView):
     def put(self, request, match_id: int, match_sector_id: int):
         sector = match_config.match_sector_update(
             match_id=match_id, match_sector_id=match_sector_id,
-            data=_parse(MatchSectorUpdateIn, request.data), actor=request.user, request=request)
+            data=validated(MatchSectorUpdateIn, request.data), actor=request.user, request=request)
         return Response(MatchSectorOut(sector).data)
 
 
@@ -444,7 +440,7 @@ class MatchSectorBulkView(MatchManagerView):
     @extend_schema(request=MatchSectorBulkIn, responses=MatchSectorOut(many=True),
                    summary="The same change to several sectors, all or nothing")
     def put(self, request, match_id: int):
-        data = _parse(MatchSectorBulkIn, request.data)
+        data = validated(MatchSectorBulkIn, request.data)
         sectors = match_config.match_sectors_bulk_update(
             match_id=match_id, ids=data.pop("ids"), data=data, actor=request.user,
             request=request)

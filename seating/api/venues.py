@@ -9,6 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.drf import validated
 from core.roles import HasRole, Role
 from seating.models import (
     RowStrategy,
@@ -184,12 +185,6 @@ class SnakeConfigOut(serializers.ModelSerializer):
                   "subsector_grouping_json", "updated_at")
 
 
-def _parsed(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- Stadiums and sectors -------------------------------------------------------------------
 
 class StadiumsView(APIView):
@@ -199,7 +194,7 @@ class StadiumsView(APIView):
                    parameters=[OpenApiParameter("type", str, enum=StadiumType.values)],
                    summary="Stadium templates (home) and away stadiums")
     def get(self, request):
-        query = _parsed(StadiumListIn, request.query_params)
+        query = validated(StadiumListIn, request.query_params)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(venues.stadium_list(stadium_type=query.get("type")),
                                            request, view=self)
@@ -208,7 +203,7 @@ class StadiumsView(APIView):
     @extend_schema(tags=["admin"], request=StadiumIn, responses={201: StadiumOut},
                    summary="Create a stadium template or an away stadium")
     def post(self, request):
-        stadium = venues.stadium_create(data=_parsed(StadiumIn, request.data),
+        stadium = venues.stadium_create(data=validated(StadiumIn, request.data),
                                         actor=request.user, request=request)
         return Response(StadiumOut(stadium).data, status=status.HTTP_201_CREATED)
 
@@ -233,7 +228,7 @@ class SectorsView(APIView):
     @extend_schema(tags=["admin"], request=SectorIn, responses={201: SectorOut})
     def post(self, request, stadium_id):
         stadium = venues.stadium_get(stadium_id=stadium_id)
-        sector = venues.sector_create(stadium=stadium, data=_parsed(SectorIn, request.data),
+        sector = venues.sector_create(stadium=stadium, data=validated(SectorIn, request.data),
                                       actor=request.user, request=request)
         return Response(SectorOut(sector).data, status=status.HTTP_201_CREATED)
 
@@ -309,7 +304,7 @@ class SeatsGenerateView(APIView):
                    summary="Generate the sector's seats from its map (preview: list only)")
     def post(self, request, sector_id):
         sector = venues.sector_get(sector_id=sector_id)
-        options = _parsed(GenerateIn, request.data)
+        options = validated(GenerateIn, request.data)
         seats = venues.seats_generate(sector=sector, **options, actor=request.user,
                                       request=request)
         if options["preview"]:
@@ -327,7 +322,7 @@ class SeatsClassifyView(APIView):
     @extend_schema(tags=["admin"], request=ClassifyIn, responses=ClassifyOut)
     def post(self, request, sector_id):
         sector = venues.sector_get(sector_id=sector_id)
-        seats = venues.seats_classify(sector=sector, **_parsed(ClassifyIn, request.data),
+        seats = venues.seats_classify(sector=sector, **validated(ClassifyIn, request.data),
                                       actor=request.user, request=request)
         return Response({"updated": len(seats), "seats": SeatOut(seats, many=True).data})
 
@@ -338,7 +333,7 @@ class SeatTypeView(APIView):
     @extend_schema(tags=["admin"], request=SeatTypeIn, responses=SeatOut)
     def put(self, request, seat_id):
         seat = venues.seat_get(seat_id=seat_id)
-        seat = venues.seat_type_set(seat=seat, **_parsed(SeatTypeIn, request.data),
+        seat = venues.seat_type_set(seat=seat, **validated(SeatTypeIn, request.data),
                                     actor=request.user, request=request)
         return Response(SeatOut(seat).data)
 
@@ -355,7 +350,7 @@ class SnakeConfigView(APIView):
                    summary="Update the snake config (re-ranks the inventory of its matches)")
     def put(self, request, sector_id):
         sector = venues.sector_get(sector_id=sector_id)
-        config = venues.snake_config_update(sector=sector, data=_parsed(SnakeConfigIn,
+        config = venues.snake_config_update(sector=sector, data=validated(SnakeConfigIn,
                                                                         request.data),
                                             actor=request.user, request=request)
         return Response(SnakeConfigOut(config).data)
