@@ -60,6 +60,8 @@ def test_the_editor_adds_clicked_seats_and_saves_the_map(manager, admin_login, l
 
     page.goto(f"{live_server.url}/admin/seating/sector/{sector.id}/change/")
     page.click("a.seat-map-editor-link")
+    # the editor's script fills the inputs when it starts: wait for it before typing
+    expect(page.locator("#seat-editor-grid .cell").first).to_be_visible()
     page.fill("#editor-rows", "3")
     page.fill("#editor-cols", "5")
     page.click("#editor-resize")
