@@ -236,22 +236,22 @@ def _result(sector, seats: list[_Seat], *, together: bool, warning: str = "") ->
 
 # --- reading rows lazily ----------------------------------------------------------------------
 
-def _logical_rows(sector_id: int):
-    """Yield (rank, block, seats sorted by column) in best-first order, reading ROW_WINDOW
-    ranks (then twice as many each time) per query from the best rank that still has a free
-    seat: one round trip each; the LIMIT 1 walks the partial index inventory_available_by_rank."""
+def _logical_rows(sector_id: int, min_free: int = 1):
+    """Yield (rank, block, seats sorted by column) in best-first order, for the ranks that have
+    at least `min_free` free seats: ROW_WINDOW such ranks per query (twice as many each time).
+    The grouping walks the partial index inventory_available_by_rank in order and stops at the
+    LIMIT, so sold-out and sparse rows cost an index entry each, not a round trip."""
     rank, window = 0, ROW_WINDOW
     while True:
         seats = [_Seat(*row) for row in _sql(
-            "WITH first AS (SELECT row_rank FROM seating_seatinventory"
+            "WITH ranks AS (SELECT row_rank FROM seating_seatinventory"
             "  WHERE match_sector_id = %s AND status = %s AND row_rank >= %s"
-            "  ORDER BY row_rank LIMIT 1)"
+            "  GROUP BY row_rank HAVING COUNT(*) >= %s ORDER BY row_rank LIMIT %s)"
             " SELECT i.id, i.row_rank, i.block, i.grid_col, i.seat_number, i.row_label"
-            " FROM seating_seatinventory i, first WHERE i.match_sector_id = %s"
-            " AND i.status = %s AND i.row_rank >= first.row_rank"
-            " AND i.row_rank < first.row_rank + %s",
-            [sector_id, SeatStatus.AVAILABLE, rank, sector_id, SeatStatus.AVAILABLE,
-             window])]
+            " FROM seating_seatinventory i JOIN ranks r ON i.row_rank = r.row_rank"
+            " WHERE i.match_sector_id = %s AND i.status = %s",
+            [sector_id, SeatStatus.AVAILABLE, rank, min_free, window, sector_id,
+             SeatStatus.AVAILABLE])]
         if not seats:
             return
         grouped = defaultdict(list)
@@ -259,8 +259,8 @@ def _logical_rows(sector_id: int):
             grouped[(seat.rank, seat.block)].append(seat)
         for key in sorted(grouped):
             yield key[0], key[1], sorted(grouped[key], key=lambda s: s.col)
-        rank = min(s.rank for s in seats) + window
-        window *= 2  # rows that far from the best are sparse: read more of them at once
+        rank = max(s.rank for s in seats) + 1
+        window *= 2
 
 
 def _runs(seats: list[_Seat]) -> list[list[_Seat]]:
@@ -313,7 +313,7 @@ def _best_rows(sector, n) -> tuple[list[_Seat] | None, list[_Seat] | None]:
     """Steps 1 and 2 in one pass over the rows, best row first: the first block that leaves
     no orphan, and the first block at all (the fallback)."""
     fallback = None
-    for rank, block, seats in _logical_rows(sector.id):
+    for rank, block, seats in _logical_rows(sector.id, min_free=n):
         if len(seats) < n:
             continue
         found = _best_in_row(sector.id, rank, block, seats, n, allow_orphan=False)
