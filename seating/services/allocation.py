@@ -134,7 +134,8 @@ def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
     wanted = None
     query = ("SELECT s.id, s.is_numbered, s.display_order, s.sellable_capacity,"
              " EXISTS (SELECT 1 FROM seating_seatinventory i WHERE i.match_sector_id = s.id"
-             "  AND i.status = %s AND i.hold_expires_at <= %s)"
+             "  AND i.status = %s AND i.hold_expires_at <= %s),"
+             " (SELECT c.updated_at FROM seating_snakeconfig c WHERE c.sector_id = s.sector_id)"
              " FROM seating_matchsector s WHERE s.match_id = %s AND s.status = %s")
     params = [SeatStatus.RESERVED, now, match.id, MatchSectorStatus.ACTIVE]
     if sectors is not None:
@@ -143,9 +144,12 @@ def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
         params += wanted
     query += " ORDER BY s.id" + (
         " FOR UPDATE OF s" if connection.features.has_select_for_update else "")
-    locked = {row[0]: (MatchSector(id=row[0], match_id=match.id, is_numbered=row[1],
-                                   display_order=row[2], sellable_capacity=row[3]), row[4])
-              for row in _sql(query, params)}
+    locked = {}
+    for row in _sql(query, params):
+        sector = MatchSector(id=row[0], match_id=match.id, is_numbered=row[1],
+                             display_order=row[2], sellable_capacity=row[3])
+        sector.layout_version = row[5]  # the snake config's updated_at: see _geometry
+        locked[row[0]] = (sector, row[4])
     order = wanted if wanted is not None else sorted(
         locked, key=lambda i: (locked[i][0].display_order, i))
     found = [locked[i] for i in order if i in locked]
@@ -275,9 +279,10 @@ def _runs(seats: list[_Seat]) -> list[list[_Seat]]:
 
 
 @lru_cache(maxsize=512)
-def _geometry(sector_id: int) -> tuple[dict, str]:
-    """Centre column of each logical row (its full physical extent) and the row strategy.
-    Layouts don't change once inventory exists, so this is cached per process."""
+def _geometry(sector_id: int, layout_version) -> tuple[dict, str]:
+    """Centre column of each logical row (its full physical extent) and the row strategy,
+    cached per process. A snake-config change re-ranks the rows, so the cache is keyed by the
+    config's updated_at as well."""
     spans = (SeatInventory.objects.filter(match_sector_id=sector_id)
              .values("row_rank", "block").annotate(lo=Min("grid_col"), hi=Max("grid_col")))
     centres = {(s["row_rank"], s["block"]): (s["lo"] + s["hi"]) / 2 for s in spans}
@@ -285,8 +290,8 @@ def _geometry(sector_id: int) -> tuple[dict, str]:
     return centres, snake.within_row_strategy if snake else RowStrategy.CENTER_OUTWARD
 
 
-def _preference(sector_id: int, rank: int, block: int, first_col: int, n: int) -> float:
-    centres, strategy = _geometry(sector_id)
+def _preference(sector, rank: int, block: int, first_col: int, n: int) -> float:
+    centres, strategy = _geometry(sector.id, getattr(sector, "layout_version", None))
     if strategy == RowStrategy.LEFT_TO_RIGHT:
         return first_col
     if strategy == RowStrategy.RIGHT_TO_LEFT:
@@ -294,14 +299,14 @@ def _preference(sector_id: int, rank: int, block: int, first_col: int, n: int) -
     return abs(first_col + (n - 1) / 2 - centres.get((rank, block), first_col))
 
 
-def _best_in_row(sector_id, rank, block, seats, n, *, allow_orphan) -> list[_Seat] | None:
+def _best_in_row(sector, rank, block, seats, n, *, allow_orphan) -> list[_Seat] | None:
     best, best_score = None, None
     for run in _runs(seats):
         for offset in range(len(run) - n + 1):
             left, right = offset, len(run) - offset - n
             if not allow_orphan and (left == 1 or right == 1):
                 continue
-            score = _preference(sector_id, rank, block, run[offset].col, n)
+            score = _preference(sector, rank, block, run[offset].col, n)
             if best_score is None or score < best_score:
                 best, best_score = run[offset:offset + n], score
     return best
@@ -316,10 +321,10 @@ def _best_rows(sector, n) -> tuple[list[_Seat] | None, list[_Seat] | None]:
     for rank, block, seats in _logical_rows(sector.id, min_free=n):
         if len(seats) < n:
             continue
-        found = _best_in_row(sector.id, rank, block, seats, n, allow_orphan=False)
+        found = _best_in_row(sector, rank, block, seats, n, allow_orphan=False)
         if found:
             return found, fallback or found
-        fallback = fallback or _best_in_row(sector.id, rank, block, seats, n, allow_orphan=True)
+        fallback = fallback or _best_in_row(sector, rank, block, seats, n, allow_orphan=True)
     return None, fallback
 
 

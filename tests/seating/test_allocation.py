@@ -278,3 +278,16 @@ def test_the_periodic_sweep_task_releases_expired_seats_and_places():
     assert holds_sweep.delay().get() == {"seats": 2, "places": 1}
     assert GeneralAdmissionHold.objects.get().status == "RELEASED"
     assert not numbered.inventory.filter(status=SeatStatus.RESERVED).exists()
+
+
+def test_a_changed_snake_config_takes_effect_without_a_restart():
+    from seating.services.venues import snake_config_update
+
+    sector = build_sector(["XXXXXXXX", "XXXXXXXX", "XXXXXXXX"], best_row=0)
+    assert take(sector, 2, hold=cart("cart:1"))[1][0] == "XXX##XXX"
+
+    snake_config_update(sector=sector.sector, data={
+        "best_row_index": 2, "traversal_direction": "TOP_TO_BOTTOM",
+        "within_row_strategy": "LEFT_TO_RIGHT", "subsector_grouping_json": []})
+
+    assert take(sector, 2, hold=cart("cart:2"))[1][2] == "##XXXXXX"
