@@ -44,7 +44,7 @@ def snapshot(obj: models.Model, *fields: str) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _client(request) -> tuple[str | None, str]:
+def request_client(request) -> tuple[str | None, str]:
     if request is None:
         return None, ""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -64,7 +64,7 @@ def audit_record(
     request=None,
     impersonator=None,
 ) -> AuditEvent:
-    ip, user_agent = _client(request)
+    ip, user_agent = request_client(request)
     actor = actor if getattr(actor, "is_authenticated", False) else None
     if impersonator is None and request is not None:
         impersonator = getattr(request, "impersonator", None)

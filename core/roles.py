@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "core.auditevent": ("view",),
         "core.emaillog": ("view",),
         "core.pushlog": ("view",),
+        "accessctl.blacklistentry": ("view", "add", "change"),
+        "accessctl.blacklistcheckattempt": ("view",),
     },
     Role.PETROL_STAFF: {},
 }

@@ -21,7 +21,7 @@ def _expired_hold(prefix: str = "") -> Q:
                 f"{prefix}hold_expires_at__lte": timezone.now()})
 
 
-def _effective_status_is(status: str, prefix: str = "") -> Q:
+def effective_status_is(status: str, prefix: str = "") -> Q:
     """SQL twin of inventory.effective_status(item) == status."""
     expired = _expired_hold(prefix)
     return (Q(**{f"{prefix}status": status}) & ~expired) | (
@@ -31,7 +31,7 @@ def _effective_status_is(status: str, prefix: str = "") -> Q:
 def _statuses_q(statuses: list[str]) -> Q:
     q = Q()
     for status in statuses:
-        q |= _effective_status_is(status)
+        q |= effective_status_is(status)
     return q
 
 
@@ -138,7 +138,7 @@ def _count_key(status: str) -> str:
 def status_summary_compute(*, match_id: int) -> list[dict]:
     """Per match sector: capacity, a count for every status, the dominant (most common)
     status and the colours. One aggregate query over the match's inventory."""
-    counts = {_count_key(s): Count("inventory", filter=_effective_status_is(s, "inventory__"))
+    counts = {_count_key(s): Count("inventory", filter=effective_status_is(s, "inventory__"))
               for s in STATUS_ORDER}
     sectors = (MatchSector.objects.filter(match_id=match_id)
                .annotate(seat_count=Count("inventory"), **counts)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import api
+from ticketing import api, catalog_api
 
 urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
@@ -11,4 +11,7 @@ urlpatterns = [
     path("users/me/saved-profiles/<int:profile_id>", api.SavedProfileDetailView.as_view(),
          name="saved-profile"),
     path("users/me/push-tokens", api.PushTokenView.as_view(), name="push-tokens"),
+    path("matches", catalog_api.MatchCatalogListView.as_view(), name="matches"),
+    path("matches/<int:match_id>/zones", catalog_api.MatchZonesView.as_view(),
+         name="match-zones"),
 ]

@@ -49,6 +49,8 @@ class Match(models.Model):
                                              default=ConfigStatus.DRAFT)
     fee_percent = models.DecimalField(max_digits=5, decimal_places=2,
                                       default=Decimal(settings.DEFAULT_FEE_PERCENT))
+    # Taken off every category price until the day before match day (Europe/Zagreb).
+    presale_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     is_deleted = models.BooleanField(default=False, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
