@@ -1,3 +1,4 @@
+from queueing.routing import websocket_urlpatterns as queueing_ws
 from ticketing.routing import websocket_urlpatterns as ticketing_ws
 
-websocket_urlpatterns = [*ticketing_ws]
+websocket_urlpatterns = [*ticketing_ws, *queueing_ws]

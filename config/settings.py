@@ -140,6 +140,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Zagreb"
 CELERY_BEAT_SCHEDULE = {
     "release-expired-holds": {"task": "seating.tasks.holds_sweep", "schedule": 60.0},
+    "queue-tick": {"task": "queueing.tasks.queue_tick", "schedule": 5.0},
+    "queue-positions": {"task": "queueing.tasks.queue_positions_push", "schedule": 60.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -245,3 +247,5 @@ DEFAULT_FEE_PERCENT = "6.00"
 MAX_TICKETS_PER_FAN_PER_MATCH = 4
 CART_HOLD_MINUTES = 20
 STATUS_SUMMARY_CACHE_SECONDS = 30
+QUEUE_HEARTBEAT_TIMEOUT_MINUTES = 30
+QUEUE_IS_BLACKLISTED = ""  # dotted path of a `(user) -> bool` check; wired with checkout

@@ -8,6 +8,8 @@ api_patterns = [
     path("", include("ticketing.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),
+    path("", include("queueing.urls")),
+    path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

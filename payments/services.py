@@ -1,0 +1,224 @@
+"""Payment writes (E4-F7, E8-F1). Every one is idempotent (DESIGN.md, "Idempotency"):
+
+- `payment_start`: one Payment and one PaymentIntent per idempotency key, however often asked.
+- `webhook_handle`: one WebhookEvent per Stripe event id; the Payment row is locked and its status
+  checked, so a replayed or late event (a failure after a success) changes nothing.
+- `payment_refund`: the provider is called outside any lock with a key derived from the payment's
+  state, so a double click refunds once and records once.
+
+Outcomes go to the apps above as signals (`payments.signals`), sent on commit."""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_record, snapshot
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from payments import signals
+from payments.models import (
+    PAYMENT_TRANSITIONS,
+    Payment,
+    PaymentStatus,
+    Provider,
+    Refund,
+    RefundStatus,
+    WebhookEvent,
+)
+from payments.pricing import CURRENCY, ZERO, money
+from payments.providers import LocalProvider, from_cents, provider, webhook_verify
+
+logger = logging.getLogger(__name__)
+
+REFUND_STATUSES = {"pending": RefundStatus.PENDING, "requires_action": RefundStatus.PENDING,
+                   "succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
+                   "canceled": RefundStatus.CANCELED}
+
+
+def _send_on_commit(signal, payment: Payment) -> None:
+    transaction.on_commit(lambda: signal.send(sender=Payment, payment=payment))
+
+
+def _transition(payment: Payment, to_status: str, **fields) -> None:
+    """Move a locked payment along PAYMENT_TRANSITIONS and save the changed fields."""
+    if to_status not in PAYMENT_TRANSITIONS[payment.status]:
+        allowed = ", ".join(sorted(PAYMENT_TRANSITIONS[payment.status])) or "nothing"
+        raise InvalidTransition(
+            f"A {payment.status} payment cannot become {to_status} (allowed: {allowed}).")
+    payment.status = to_status
+    for name, value in fields.items():
+        setattr(payment, name, value)
+    payment.save(update_fields=["status", *fields, "updated_at"])
+
+
+def payment_start(*, reference: str, amount: Decimal, currency: str = CURRENCY,
+                  idempotency_key: str) -> Payment:
+    """A Payment with a PaymentIntent for `amount`. The same key returns the same Payment; if the
+    provider was down last time, asking again creates the intent (Stripe dedups on the key)."""
+    amount = money(amount)
+    if amount <= ZERO:
+        raise ValidationFailed("A payment must be for more than 0.", field="amount")
+    if currency != CURRENCY:
+        raise ValidationFailed(f"Payments are in {CURRENCY} only.", field="currency")
+    chosen = provider()
+    try:
+        with transaction.atomic():
+            payment, _ = Payment.objects.get_or_create(
+                idempotency_key=idempotency_key,
+                defaults={"reference": reference, "amount": amount, "currency": currency,
+                          "provider": chosen.name})
+    except IntegrityError as exc:  # a constraint other than the key; should not happen
+        raise Conflict("The payment could not be recorded.") from exc
+    if (payment.reference, payment.amount, payment.currency) != (reference, amount, currency):
+        raise Conflict("This idempotency key was already used for a different payment.",
+                       code="idempotency_key_reused")
+    if payment.provider_payment_id:
+        return payment
+
+    # No lock and no transaction while the provider works: concurrent calls with one key get
+    # the same intent back from Stripe and write the same values.
+    intent_id, client_secret = provider(payment.provider).create_intent(
+        payment.amount, payment.currency, payment.reference, payment.idempotency_key)
+    Payment.objects.filter(pk=payment.pk, provider_payment_id__isnull=True).update(
+        provider_payment_id=intent_id, client_secret=client_secret, updated_at=timezone.now())
+    payment.refresh_from_db()
+    return payment
+
+
+def webhook_handle(*, payload: bytes, signature: str) -> WebhookEvent:
+    """Verify a provider webhook and apply it once. Unknown event types are stored and ignored."""
+    data = webhook_verify(payload, signature)
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            event_id=data["id"],
+            defaults={"provider": settings.PAYMENTS_PROVIDER, "type": data["type"],
+                      "payload": data})
+        if not created:
+            return event  # a redelivery: Stripe retries until it gets a 2xx
+        handler = HANDLERS.get(event.type)
+        if handler is not None:
+            handler(data["data"]["object"])
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+    return event
+
+
+def _locked_payment(intent_id: str | None) -> Payment | None:
+    payment = Payment.objects.select_for_update().filter(provider_payment_id=intent_id).first()
+    if payment is None:
+        logger.warning("Stripe event for unknown PaymentIntent %s ignored", intent_id)
+    return payment
+
+
+def _on_intent_succeeded(intent: dict) -> None:
+    payment = _locked_payment(intent.get("id"))
+    if payment is None or payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        return  # already succeeded (or refunded since): nothing to do
+    _transition(payment, PaymentStatus.SUCCEEDED, failure_message="")
+    _send_on_commit(signals.payment_succeeded, payment)
+
+
+def _on_intent_failed(intent: dict) -> None:
+    payment = _locked_payment(intent.get("id"))
+    if payment is None or payment.status != PaymentStatus.PENDING:
+        return  # a failure arriving after a success (or a second failure) changes nothing
+    error = intent.get("last_payment_error") or {}
+    message = error.get("message") or error.get("code") or "The payment failed."
+    _transition(payment, PaymentStatus.FAILED, failure_message=message)
+    _send_on_commit(signals.payment_failed, payment)
+
+
+def _on_charge_refunded(charge: dict) -> None:
+    """Refund statuses, and refunds made outside this app (Stripe's dashboard)."""
+    payment = _locked_payment(charge.get("payment_intent"))
+    if payment is None:
+        return
+    for item in (charge.get("refunds") or {}).get("data") or []:
+        Refund.objects.update_or_create(
+            provider_refund_id=item["id"],
+            defaults={"payment": payment, "amount": from_cents(item["amount"]),
+                      "status": REFUND_STATUSES.get(item.get("status"), RefundStatus.PENDING)},
+            create_defaults={"payment": payment, "amount": from_cents(item["amount"]),
+                             "status": REFUND_STATUSES.get(item.get("status"),
+                                                           RefundStatus.PENDING),
+                             "reason": item.get("reason") or "refunded at the provider"})
+    refunded = min(from_cents(charge.get("amount_refunded") or 0), payment.amount)
+    if refunded > payment.refunded_amount:
+        _refund_apply(payment, refunded)
+
+
+def _refund_apply(payment: Payment, refunded: Decimal) -> None:
+    to_status = (PaymentStatus.REFUNDED if refunded >= payment.amount
+                 else PaymentStatus.PARTIALLY_REFUNDED)
+    _transition(payment, to_status, refunded_amount=refunded)
+    _send_on_commit(signals.payment_refunded, payment)
+
+
+HANDLERS = {
+    "payment_intent.succeeded": _on_intent_succeeded,
+    "payment_intent.payment_failed": _on_intent_failed,
+    "charge.refunded": _on_charge_refunded,
+}
+
+
+def payment_retry(*, payment: Payment) -> Payment:
+    """FAILED -> PENDING: the fan tries again on the same PaymentIntent."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        _transition(payment, PaymentStatus.PENDING, failure_message="")
+    return payment
+
+
+def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: str,
+                   actor) -> Refund:
+    """Refund `amount` (default: all that is left) of a succeeded payment."""
+    payment.refresh_from_db()
+    amount = payment.refundable_amount if amount is None else money(amount)
+    _refund_check(payment, amount)
+    # The key names the refund by what it changes, so a repeated request (double click, retry
+    # after a timeout) returns Stripe's first refund instead of refunding again.
+    key = f"refund:{payment.pk}:{payment.refunded_amount}:{amount}"
+    refund_id, provider_status = provider(payment.provider).refund(
+        payment.provider_payment_id, amount, key)
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        existing = Refund.objects.filter(provider_refund_id=refund_id).first()
+        if existing is not None:
+            return existing  # recorded by the first request (or by the charge.refunded webhook)
+        _refund_check(payment, amount)
+        before = snapshot(payment, "status", "refunded_amount")
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, provider_refund_id=refund_id, reason=reason,
+            status=REFUND_STATUSES.get(provider_status, RefundStatus.PENDING))
+        _refund_apply(payment, payment.refunded_amount + amount)
+        audit_record(actor=actor, action="payment.refund", obj=payment, before=before,
+                     after={**snapshot(payment, "status", "refunded_amount"),
+                            "refund_id": refund_id, "amount": str(amount), "reason": reason})
+    return refund
+
+
+def _refund_check(payment: Payment, amount: Decimal) -> None:
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        raise InvalidTransition(f"A {payment.status} payment cannot be refunded.")
+    if amount <= ZERO or amount > payment.refundable_amount:
+        raise ValidationFailed(
+            f"The refund must be between 0.01 and {payment.refundable_amount} {payment.currency}.",
+            field="amount")
+
+
+def payment_local_complete(*, payment: Payment) -> Payment:
+    """Complete a local-provider payment the way Stripe would: a signed
+    `payment_intent.succeeded` event through `webhook_handle`."""
+    if payment.provider != Provider.LOCAL:
+        raise Conflict("Only payments with the local provider can be completed here.")
+    if not payment.provider_payment_id:
+        raise NotFound("This payment has no payment intent yet.")
+    body, signature = LocalProvider().succeeded_event(
+        intent_id=payment.provider_payment_id, amount=payment.amount, currency=payment.currency,
+        reference=payment.reference)
+    webhook_handle(payload=body, signature=signature)
+    payment.refresh_from_db()
+    return payment

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from queueing.consumers import QueueConsumer
+
+websocket_urlpatterns = [path("ws/queue/<int:match_id>/", QueueConsumer.as_asgi())]

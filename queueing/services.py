@@ -1,0 +1,398 @@
+"""The waiting room: join, position, heartbeats, admission windows (E5).
+
+Order: every entry has a `sort_key`; smaller goes first. A fan who joins before the queue opens
+(`opens_at`) gets a random negative key, so those fans come out in random order among themselves
+(the key is drawn independently of when they joined, which is the same as shuffling them at
+opening) and all of them ahead of later joiners, who get the config's arrival counter (1, 2, …).
+
+Ranks: the database is the truth (COUNT of WAITING entries ahead, over the rank index); when the
+cache is django-redis, a sorted set per match indexes the ranks, kept in step on commit and
+re-synced by every admission tick (`queue_tick`). `entry_position` is the one place that chooses.
+
+Admission (`queue_admit`) runs under the QueueConfig row lock, so concurrent runs never exceed the
+per-minute rate or the cap on open windows; every join takes the same lock, so simultaneous
+joiners get distinct positions. A window or heartbeat that ran out counts as gone the moment it
+runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not the sweep has run."""
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from core.models import PushPriority
+from core.notifications import push_send
+from core.transactions import broadcast_on_commit
+from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
+from seating.models import Match
+
+# Named rules (overridable in settings).
+HEARTBEAT_TIMEOUT = timedelta(minutes=settings.QUEUE_HEARTBEAT_TIMEOUT_MINUTES)
+RATE_MEASURE_WINDOW = timedelta(minutes=5)
+RATE_LIMIT_WINDOW = timedelta(seconds=60)
+TOKEN_SALT = "queueing.admission"
+# Pre-open keys stay within a double's exact integers, so Redis scores equal the database keys.
+PRE_OPEN_KEY_SPAN = 2**52
+WAIT_MESSAGE = "You need to wait for your turn in the queue before adding tickets to your cart."
+
+TRANSITIONS = {
+    QueueStatus.WAITING: {QueueStatus.ADMITTED, QueueStatus.LEFT, QueueStatus.DROPPED},
+    QueueStatus.ADMITTED: {QueueStatus.COMPLETED, QueueStatus.EXPIRED},
+}
+
+
+def user_group(match_id: int, user_id: int) -> str:
+    return f"queue.{match_id}.{user_id}"
+
+
+@dataclass
+class QueueView:
+    """What a fan sees: the entry plus its place (position None unless WAITING)."""
+
+    entry: QueueEntry
+    position: int | None
+    estimated_wait_seconds: int | None
+    total_queue_size: int
+
+    def as_dict(self) -> dict:
+        entry = self.entry
+        window = None
+        if entry.status == QueueStatus.ADMITTED:
+            window = {"expires_at": entry.window_expires_at.isoformat(),
+                      "admission_token": entry.admission_token}
+        return {"match_id": entry.match_id, "status": entry.status, "position": self.position,
+                "estimated_wait_time": self.estimated_wait_seconds,
+                "total_queue_size": self.total_queue_size, "window": window}
+
+
+# --- Ranks: Redis sorted set when available, else the database ------------------------------
+
+def _redis():
+    """The raw Redis connection behind the cache, or None on any other cache backend."""
+    if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
+        return None
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def _zset(match_id: int) -> str:
+    return cache.make_key(f"queue:{match_id}")
+
+
+def _member(entry_id: int) -> str:
+    # Zero-padded, so equal scores tie-break by id exactly as the database does.
+    return f"{entry_id:015d}"
+
+
+def _position_from_db(entry: QueueEntry) -> int:
+    ahead = QueueEntry.objects.filter(
+        Q(sort_key__lt=entry.sort_key) | Q(sort_key=entry.sort_key, id__lt=entry.id),
+        match_id=entry.match_id, status=QueueStatus.WAITING,
+    ).count()
+    return ahead + 1
+
+
+def _size_from_db(match_id: int) -> int:
+    return QueueEntry.objects.filter(match_id=match_id, status=QueueStatus.WAITING).count()
+
+
+def entry_position(entry: QueueEntry) -> int:
+    """1-based place of a WAITING entry (Redis ZRANK, or COUNT in the database)."""
+    redis = _redis()
+    if redis is None:
+        return _position_from_db(entry)
+    key, member = _zset(entry.match_id), _member(entry.id)
+    pipe = redis.pipeline()
+    pipe.zadd(key, {member: entry.sort_key}, nx=True)  # self-healing: a missing member re-adds
+    pipe.zrank(key, member)
+    return pipe.execute()[1] + 1
+
+
+def queue_size(match_id: int) -> int:
+    redis = _redis()
+    return _size_from_db(match_id) if redis is None else redis.zcard(_zset(match_id))
+
+
+def _index_remove_on_commit(match_id: int, entry_ids: list[int]) -> None:
+    redis = _redis()
+    if redis is not None and entry_ids:
+        transaction.on_commit(
+            lambda: redis.zrem(_zset(match_id), *[_member(i) for i in entry_ids]))
+
+
+def rank_index_sync(*, match_id: int) -> bool:
+    """Rebuild the sorted set when its size disagrees with the database (Redis restarted, a
+    commit that failed after its ZADD). True when it rebuilt."""
+    redis = _redis()
+    if redis is None:
+        return False
+    rows = None
+    if redis.zcard(_zset(match_id)) != _size_from_db(match_id):
+        rows = list(QueueEntry.objects.filter(match_id=match_id, status=QueueStatus.WAITING)
+                    .values_list("id", "sort_key"))
+        pipe = redis.pipeline()
+        pipe.delete(_zset(match_id))
+        if rows:
+            pipe.zadd(_zset(match_id), {_member(i): key for i, key in rows})
+        pipe.execute()
+    return rows is not None
+
+
+# --- Estimates ------------------------------------------------------------------------------
+
+def admission_rate(*, config: QueueConfig, now: datetime | None = None) -> float:
+    """Fans admitted per minute, measured over the last 5 minutes; the configured rate when
+    nobody was admitted in that time."""
+    now = now or timezone.now()
+    admitted = QueueEntry.objects.filter(match_id=config.match_id,
+                                         admitted_at__gt=now - RATE_MEASURE_WINDOW).count()
+    measured = admitted / (RATE_MEASURE_WINDOW.total_seconds() / 60)
+    return measured or float(config.admission_rate_per_minute)
+
+
+def estimated_wait_seconds(*, position: int, rate_per_minute: float) -> int:
+    return math.ceil(position * 60 / rate_per_minute) if rate_per_minute > 0 else 0
+
+
+def _view(entry: QueueEntry, config: QueueConfig) -> QueueView:
+    position = estimate = None
+    if entry.status == QueueStatus.WAITING:
+        position = entry_position(entry)
+        estimate = estimated_wait_seconds(position=position,
+                                          rate_per_minute=admission_rate(config=config))
+    return QueueView(entry=entry, position=position, estimated_wait_seconds=estimate,
+                     total_queue_size=queue_size(entry.match_id))
+
+
+# --- Lookups --------------------------------------------------------------------------------
+
+def queue_config_for_match(*, match_id: int, lock: bool = False) -> QueueConfig:
+    """The match's active queue: 404 for an unknown match, 409 when it has no active queue."""
+    if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
+        raise NotFound("Match not found.", code="match_not_found")
+    configs = QueueConfig.objects.filter(match_id=match_id, is_active=True)
+    config = (configs.select_for_update() if lock else configs).first()
+    if config is None:
+        raise Conflict("This match has no active waiting queue.", code="queue_inactive")
+    return config
+
+
+def _is_stale(entry: QueueEntry, now: datetime) -> bool:
+    return (entry.status == QueueStatus.WAITING
+            and entry.last_heartbeat_at <= now - HEARTBEAT_TIMEOUT)
+
+
+def _transition(entry: QueueEntry, to_status: str, **fields) -> None:
+    """Claim the entry in its current status and move it; the transitions table decides."""
+    from_status = entry.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise InvalidTransition(f"A {from_status} queue entry cannot become {to_status}.")
+    changed = QueueEntry.objects.filter(pk=entry.pk, status=from_status).update(
+        status=to_status, **fields)
+    if changed != 1:
+        raise Conflict("The queue entry changed meanwhile; try again.", code="queue_entry_changed")
+    entry.status = to_status
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    if from_status == QueueStatus.WAITING:
+        _index_remove_on_commit(entry.match_id, [entry.pk])
+
+
+def _live_entry(*, match_id: int, user, now: datetime) -> QueueEntry | None:
+    """The fan's WAITING/ADMITTED entry; one whose heartbeat ran out is dropped here and now."""
+    entry = QueueEntry.objects.filter(match_id=match_id, user=user,
+                                      status__in=LIVE_STATUSES).first()
+    if entry is not None and _is_stale(entry, now):
+        _transition(entry, QueueStatus.DROPPED, ended_at=now)
+        return None
+    return entry
+
+
+def _blacklisted(user) -> bool:
+    # The blacklist lives in accessctl and matches on OIBs; a project wires it in here with
+    # QUEUE_IS_BLACKLISTED = "dotted.path.to.is_blacklisted" (user -> bool).
+    hook = settings.QUEUE_IS_BLACKLISTED
+    return bool(hook) and bool(import_string(hook)(user))
+
+
+# --- Fan operations -------------------------------------------------------------------------
+
+def queue_join(*, match_id: int, user) -> QueueView:
+    """Join the match's queue; joining again returns the same entry (and counts as a heartbeat)."""
+    if _blacklisted(user):
+        raise Forbidden("You cannot buy tickets for this match.", code="blacklisted")
+    with transaction.atomic():
+        config = queue_config_for_match(match_id=match_id, lock=True)
+        now = timezone.now()
+        entry = _live_entry(match_id=match_id, user=user, now=now)
+        if entry is not None:
+            QueueEntry.objects.filter(pk=entry.pk).update(last_heartbeat_at=now)
+            entry.last_heartbeat_at = now
+        else:
+            if now < config.opens_at:
+                sort_key = -random.randint(1, PRE_OPEN_KEY_SPAN)
+            else:
+                sort_key = config.next_sort_key
+                config.next_sort_key += 1
+                config.save(update_fields=["next_sort_key"])
+            try:
+                with transaction.atomic():
+                    entry = QueueEntry.objects.create(
+                        match_id=match_id, user=user, sort_key=sort_key, joined_at=now,
+                        last_heartbeat_at=now)
+            except IntegrityError:  # only without the row lock (SQLite serialises anyway)
+                raise Conflict("You joined this queue meanwhile; try again.",
+                               code="queue_entry_changed") from None
+        # Computed under the lock: simultaneous joiners see each other in order.
+        return _view(entry, config)
+
+
+def queue_status(*, match_id: int, user) -> QueueView:
+    config = queue_config_for_match(match_id=match_id)
+    entry = _live_entry(match_id=match_id, user=user, now=timezone.now())
+    if entry is None:
+        raise NotFound("You are not in the queue for this match.", code="not_in_queue")
+    return _view(entry, config)
+
+
+def queue_heartbeat(*, match_id: int, user) -> QueueView:
+    """Keep the fan's place: a heartbeat within HEARTBEAT_TIMEOUT of the last one keeps it."""
+    config = queue_config_for_match(match_id=match_id)
+    now = timezone.now()
+    with transaction.atomic():
+        entry = _live_entry(match_id=match_id, user=user, now=now)
+        if entry is None:
+            raise NotFound("You are not in the queue for this match (your place was lost after "
+                           "a long disconnection); join again.", code="not_in_queue")
+        QueueEntry.objects.filter(pk=entry.pk).update(last_heartbeat_at=now)
+        entry.last_heartbeat_at = now
+    return _view(entry, config)
+
+
+# --- Admission windows ----------------------------------------------------------------------
+
+def admission_token_make(entry: QueueEntry) -> str:
+    return signing.dumps({"u": entry.user_id, "m": entry.match_id, "e": entry.pk}, salt=TOKEN_SALT)
+
+
+def admission_token_verify(*, token: str, match_id: int, user_id: int,
+                           max_age: timedelta | None = None) -> int:
+    """The entry id inside a valid token for this fan and match; Forbidden otherwise."""
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=max_age)
+    except signing.BadSignature:
+        raise Forbidden("Invalid or expired admission token.", code="bad_admission_token") from None
+    if data.get("u") != user_id or data.get("m") != match_id:
+        raise Forbidden("This admission token is for another fan or match.",
+                        code="bad_admission_token")
+    return data["e"]
+
+
+def _notify_admitted(entry: QueueEntry) -> None:
+    event = {"type": "queue.admitted", "match_id": entry.match_id,
+             "window": {"expires_at": entry.window_expires_at.isoformat(),
+                        "admission_token": entry.admission_token}}
+    broadcast_on_commit(user_group(entry.match_id, entry.user_id),
+                        {"type": "queue.event", "event": event})
+    push_send(user=entry.user, notification_type="queue_turn", title="It's your turn!",
+              body="You can buy tickets now. Your purchase window closes in "
+                   f"{round((entry.window_expires_at - entry.admitted_at).total_seconds() / 60)} "
+                   "minutes.",
+              data={"match_id": str(entry.match_id), "deeplink": f"match/{entry.match_id}/buy"},
+              priority=PushPriority.HIGH)
+
+
+def queue_admit(*, match: Match) -> list[QueueEntry]:
+    """Admit the next fans, as many as both the per-minute rate (admitted in the last 60 s) and
+    the cap on open windows allow. Returns the admitted entries."""
+    with transaction.atomic():
+        config = QueueConfig.objects.select_for_update().filter(match=match,
+                                                                is_active=True).first()
+        now = timezone.now()
+        if config is None or now < config.opens_at:
+            return []
+        entries = QueueEntry.objects.filter(match=match)
+        open_windows = entries.filter(status=QueueStatus.ADMITTED,
+                                      window_expires_at__gt=now).count()
+        admitted_recently = entries.filter(admitted_at__gt=now - RATE_LIMIT_WINDOW).count()
+        room = min(config.admission_rate_per_minute - admitted_recently,
+                   config.max_open_windows - open_windows)
+        if room <= 0:
+            return []
+        candidates = list(
+            entries.filter(status=QueueStatus.WAITING,
+                           last_heartbeat_at__gt=now - HEARTBEAT_TIMEOUT)
+            .select_related("user").order_by("sort_key", "id")[:room]
+        )
+        expires = now + timedelta(minutes=config.window_minutes)
+        for entry in candidates:
+            _transition(entry, QueueStatus.ADMITTED, admitted_at=now, window_expires_at=expires,
+                        admission_token=admission_token_make(entry))
+            _notify_admitted(entry)
+        return candidates
+
+
+def queue_sweep(*, match: Match) -> dict:
+    """Expire windows that ran out (their slot is already free) and drop fans whose heartbeat
+    is older than HEARTBEAT_TIMEOUT (their place is lost)."""
+    now = timezone.now()
+    with transaction.atomic():
+        entries = QueueEntry.objects.filter(match=match)
+        expired = entries.filter(status=QueueStatus.ADMITTED, window_expires_at__lte=now)
+        expired_count = expired.update(status=QueueStatus.EXPIRED, ended_at=now)
+        stale = entries.filter(status=QueueStatus.WAITING,
+                               last_heartbeat_at__lte=now - HEARTBEAT_TIMEOUT)
+        stale_ids = list(stale.values_list("id", flat=True))
+        dropped = entries.filter(pk__in=stale_ids, status=QueueStatus.WAITING).update(
+            status=QueueStatus.DROPPED, ended_at=now)
+        _index_remove_on_commit(match.pk, stale_ids)
+    return {"expired": expired_count, "dropped": dropped}
+
+
+def queue_window_complete(*, match: Match, user) -> QueueEntry:
+    """Checkout finished: the window is COMPLETED and its slot frees at once."""
+    with transaction.atomic():
+        entry = QueueEntry.objects.filter(match=match, user=user,
+                                          status=QueueStatus.ADMITTED).first()
+        if entry is None:
+            raise InvalidTransition("You have no open purchase window for this match.")
+        _transition(entry, QueueStatus.COMPLETED, ended_at=timezone.now())
+    return entry
+
+
+def queue_window_check(*, match: Match, user) -> None:
+    """For add-to-cart: while the match's queue is active, only a fan with an open window may
+    buy. Raises Forbidden otherwise."""
+    if not QueueConfig.objects.filter(match=match, is_active=True).exists():
+        return
+    if not QueueEntry.objects.filter(match=match, user=user, status=QueueStatus.ADMITTED,
+                                     window_expires_at__gt=timezone.now()).exists():
+        raise Forbidden(WAIT_MESSAGE, code="queue_wait")
+
+
+def queue_positions_broadcast(*, match: Match) -> int:
+    """Send every waiting fan their position, estimate and the queue size (one query for all).
+    Returns how many were sent."""
+    config = QueueConfig.objects.filter(match=match, is_active=True).first()
+    if config is None:
+        return 0
+    user_ids = list(QueueEntry.objects.filter(match=match, status=QueueStatus.WAITING)
+                    .order_by("sort_key", "id").values_list("user_id", flat=True))
+    rate = admission_rate(config=config)
+    for position, user_id in enumerate(user_ids, start=1):
+        event = {"type": "queue.position", "match_id": match.pk, "status": QueueStatus.WAITING,
+                 "position": position,
+                 "estimated_wait_time": estimated_wait_seconds(position=position,
+                                                               rate_per_minute=rate),
+                 "total_queue_size": len(user_ids)}
+        broadcast_on_commit(user_group(match.pk, user_id), {"type": "queue.event", "event": event})
+    return len(user_ids)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from queueing.api import QueueHeartbeatView, QueueJoinView, QueueStatusView
+
+urlpatterns = [
+    path("queue/<int:match_id>/join", QueueJoinView.as_view(), name="queue-join"),
+    path("queue/<int:match_id>/status", QueueStatusView.as_view(), name="queue-status"),
+    path("queue/<int:match_id>/heartbeat", QueueHeartbeatView.as_view(), name="queue-heartbeat"),
+]
