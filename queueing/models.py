@@ -18,6 +18,8 @@ class QueueConfig(models.Model):
     admission_rate_per_minute = models.PositiveIntegerField(default=100)
     max_open_windows = models.PositiveIntegerField(default=500)
     window_minutes = models.PositiveSmallIntegerField(default=20)
+    # Paused: fans keep joining and keep their places, but nobody new is admitted.
+    admission_paused = models.BooleanField(default=False)
     # Arrival counter for fans who join after opens_at (their sort_key); also the row every join
     # and every admission run locks, so positions and the open-window cap never race.
     next_sort_key = models.BigIntegerField(default=1)

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.models import PushPriority
 from core.notifications import push_send
@@ -318,7 +319,7 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
         config = QueueConfig.objects.select_for_update().filter(match=match,
                                                                 is_active=True).first()
         now = timezone.now()
-        if config is None or now < config.opens_at:
+        if config is None or config.admission_paused or now < config.opens_at:
             return []
         entries = QueueEntry.objects.filter(match=match)
         open_windows = entries.filter(status=QueueStatus.ADMITTED,
@@ -339,6 +340,20 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
                         admission_token=admission_token_make(entry))
             _notify_admitted(entry)
         return candidates
+
+
+def queue_admission_pause(*, config: QueueConfig, paused: bool, actor, request=None) -> None:
+    """Stop (or restart) admitting fans; waiting fans keep their places."""
+    with transaction.atomic():
+        config = QueueConfig.objects.select_for_update().get(pk=config.pk)
+        if config.admission_paused == paused:
+            return
+        config.admission_paused = paused
+        config.save(update_fields=["admission_paused", "updated_at"])
+        audit_record(actor=actor, action="queue.admission_paused" if paused
+                     else "queue.admission_resumed", obj=config,
+                     before={"admission_paused": not paused},
+                     after={"admission_paused": paused}, request=request)
 
 
 def queue_sweep(*, match: Match) -> dict:
