@@ -142,6 +142,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-expired-holds": {"task": "seating.tasks.holds_sweep", "schedule": 60.0},
     "queue-tick": {"task": "queueing.tasks.queue_tick", "schedule": 5.0},
     "queue-positions": {"task": "queueing.tasks.queue_positions_push", "schedule": 60.0},
+    "cart-expiry": {"task": "ticketing.tasks.carts_expire", "schedule": 30.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

@@ -159,3 +159,6 @@ class SavedProfile(IdentityDocument):
 
     def __str__(self):
         return f"{self.full_name} (saved by {self.user})"
+
+
+from ticketing.cart_models import Cart, CartItem, CartStatus  # noqa: E402, F401

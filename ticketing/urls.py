@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import api, catalog_api
+from ticketing import api, cart_api, catalog_api
 
 urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("matches", catalog_api.MatchCatalogListView.as_view(), name="matches"),
     path("matches/<int:match_id>/zones", catalog_api.MatchZonesView.as_view(),
          name="match-zones"),
+    path("cart", cart_api.CartView.as_view(), name="cart"),
+    path("cart/add", cart_api.CartAddView.as_view(), name="cart-add"),
 ]

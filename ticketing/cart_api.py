@@ -1,0 +1,100 @@
+"""Fan cart API (E4-F4): POST /api/cart/add, GET and DELETE /api/cart?match_id=.
+
+An expired cart is shown by GET with status EXPIRED and remaining_seconds 0 (200, not 410), so
+the app can say "your cart expired" from the same payload it already renders."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.drf import validated
+from ticketing.services import cart as carts
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+# --- Serializers ----------------------------------------------------------------------------
+
+class CartAddIn(serializers.Serializer):
+    match_id = serializers.IntegerField(min_value=1)
+    zone_id = serializers.IntegerField(min_value=1, help_text="A price category of the match")
+    quantity = serializers.IntegerField(min_value=1,
+                                        max_value=settings.MAX_TICKETS_PER_FAN_PER_MATCH)
+
+
+class CartMatchIn(serializers.Serializer):
+    match_id = serializers.IntegerField(min_value=1)
+
+
+class CartSectorOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CartZoneOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CartItemOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sector = CartSectorOut(source="match_sector")
+    zone = CartZoneOut(source="price_category")
+    row = serializers.CharField(source="inventory.row_label", default=None)
+    seat = serializers.IntegerField(source="inventory.seat_number", default=None)
+    quantity = serializers.IntegerField()
+    price = serializers.DecimalField(source="unit_price", **MONEY)
+    full_price = serializers.DecimalField(**MONEY)
+    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class CartOut(serializers.Serializer):
+    id = serializers.IntegerField(source="cart.id")
+    match_id = serializers.IntegerField(source="cart.match_id")
+    status = serializers.CharField(help_text="OPEN, or EXPIRED once the hold time ran out")
+    expires_at = serializers.DateTimeField(source="cart.expires_at")
+    remaining_seconds = serializers.IntegerField()
+    items = CartItemOut(many=True)
+    total = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    together = serializers.BooleanField(help_text="Each add's seats sit side by side")
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+def _render(request, match_id: int, code=status.HTTP_200_OK) -> Response:
+    return Response(CartOut(carts.cart_view(user=request.user, match_id=match_id)).data,
+                    status=code)
+
+
+@extend_schema(tags=["cart"])
+class CartAddView(APIView):
+    @extend_schema(request=CartAddIn, responses={201: CartOut},
+                   summary="Hold best-available tickets of a zone in the fan's cart")
+    def post(self, request):
+        data = validated(CartAddIn, request.data)
+        carts.cart_add(user=request.user, request=request, **data)
+        return _render(request, data["match_id"], status.HTTP_201_CREATED)
+
+
+MATCH_PARAM = OpenApiParameter("match_id", int, required=True)
+
+
+@extend_schema(tags=["cart"])
+class CartView(APIView):
+    @extend_schema(parameters=[MATCH_PARAM], responses=CartOut,
+                   summary="The fan's cart for a match with the time left")
+    def get(self, request):
+        data = validated(CartMatchIn, request.query_params)
+        return _render(request, data["match_id"])
+
+    @extend_schema(parameters=[MATCH_PARAM], responses={204: None},
+                   summary="Empty the cart and free its seats")
+    def delete(self, request):
+        data = validated(CartMatchIn, request.query_params)
+        carts.cart_release(user=request.user, match_id=data["match_id"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

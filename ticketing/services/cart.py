@@ -1,0 +1,237 @@
+"""Carts (E4-F4): add tickets of a zone, show, release, expire.
+
+One OPEN cart per fan and match. Every hold it takes runs until the cart's `expires_at`: the end
+of the fan's queue window when they came through the waiting room, else CART_HOLD_MINUTES from
+opening the cart. An expired hold is free for everyone at once (the allocator treats it as
+available); `carts_expire` (Celery, every 30 s) then marks the cart EXPIRED and returns its
+seats with audit rows.
+
+Locks, always in this order: the fan's user row (serialises one fan's cart writes, so parallel
+adds cannot pass the ticket limit), the cart row, then the allocator's sector rows and seats.
+The expiry sweep takes only the cart row and then seats, so the two never wait on each other
+in a circle."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from queueing.models import QueueStatus
+from queueing.services import queue_window_check
+from seating.models import Match, MatchSector, SalesPhase
+from seating.services.allocation import Algorithm, Hold, allocate, holds_release
+from ticketing import catalog
+from ticketing.cart_models import Cart, CartItem, CartStatus
+from ticketing.models import User
+
+TRANSITIONS = {
+    CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
+}
+EXPIRE_BATCH = 500
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+def tickets_held_or_bought(*, user, match: Match, now: datetime | None = None) -> int:
+    """Tickets the fan has for the match, counted against MAX_TICKETS_PER_FAN_PER_MATCH: what
+    their live cart holds now. TODO(orders): add the tickets of their paid and pending orders
+    once the orders layer exists."""
+    now = now or timezone.now()
+    held = CartItem.objects.filter(cart__user=user, cart__match=match,
+                                   cart__status=CartStatus.OPEN, cart__expires_at__gt=now)
+    return held.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def cart_effective_status(cart: Cart, now: datetime | None = None) -> str:
+    """An OPEN cart past its expiry is EXPIRED whether or not the sweep has run."""
+    now = now or timezone.now()
+    if cart.status == CartStatus.OPEN and cart.expires_at <= now:
+        return CartStatus.EXPIRED
+    return cart.status
+
+
+@dataclass
+class CartView:
+    cart: Cart
+    status: str
+    items: list[CartItem]
+    total: Decimal
+    currency: str
+    remaining_seconds: int
+    together: bool
+    warnings: list[str]
+
+
+def cart_view(*, user, match_id: int) -> CartView:
+    """The fan's current cart for the match: the OPEN one, or the last one if it EXPIRED
+    (shown with status EXPIRED and no time left). 404 when there is neither."""
+    now = timezone.now()
+    cart = (Cart.objects.filter(user=user, match_id=match_id,
+                                status__in=[CartStatus.OPEN, CartStatus.EXPIRED])
+            .order_by("-created_at", "-id").first())
+    if cart is None:
+        raise NotFound("You have no cart for this match.", code="cart_not_found")
+    items = list(cart.items.select_related("match_sector", "price_category", "inventory"))
+    status = cart_effective_status(cart, now)
+    remaining = max(0, int((cart.expires_at - now).total_seconds()))
+    return CartView(
+        cart=cart, status=status, items=items,
+        total=sum((i.unit_price * i.quantity for i in items), Decimal("0.00")),
+        currency=items[0].price_category.currency if items else "EUR",
+        remaining_seconds=remaining if status == CartStatus.OPEN else 0,
+        together=all(i.together for i in items),
+        warnings=list(dict.fromkeys(i.warning for i in items if i.warning)))
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:
+    """Claim the cart in its current status and move it; the transitions table decides."""
+    from_status = cart.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise InvalidTransition(f"A {from_status} cart cannot become {to_status}.")
+    now = timezone.now()
+    changed = Cart.objects.filter(pk=cart.pk, status=from_status).update(
+        status=to_status, ended_at=now, updated_at=now)
+    if changed != 1:
+        raise Conflict("Your cart changed meanwhile; try again.", code="cart_changed")
+    cart.status, cart.ended_at = to_status, now
+    audit_record(actor=actor, action=f"cart.{to_status.lower()}", obj=cart,
+                 before={"status": from_status}, after={"status": to_status, "reason": reason})
+
+
+def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
+    """Move the cart out of OPEN and give its seats back. Returns the seats/places released."""
+    _transition(cart, to_status, actor=actor, reason=reason)
+    return holds_release(owner=cart.hold_owner, reason=reason, actor=actor)
+
+
+def _lock_user(user) -> None:
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
+    """The fan's live OPEN cart, locked; one that ran out is ended here (EXPIRED)."""
+    cart = Cart.objects.select_for_update().filter(user=user, match=match,
+                                                   status=CartStatus.OPEN).first()
+    if cart is not None and cart.expires_at <= now:
+        _end(cart, CartStatus.EXPIRED, reason="cart expired")
+        return None
+    return cart
+
+
+# --- add --------------------------------------------------------------------------------------
+
+def _check_on_sale(match: Match, now: datetime) -> None:
+    """On sale for fans: a published/active match (checked by the caller) before kick-off,
+    in a running fan sales phase."""
+    running = SalesPhase.objects.filter(match=match, phase_type__in=catalog.FAN_PHASES,
+                                        is_active=True, start_at__lte=now, end_at__gt=now)
+    if match.kick_off_time <= now or not running.exists():
+        raise Conflict("Tickets for this match are not on sale now.", code="not_on_sale")
+
+
+def _zone_sectors(match: Match, zone_id: int, now: datetime) -> list[MatchSector]:
+    sectors = [s for s in catalog.sellable_sectors(match_ids=[match.id], now=now)
+               if s.price_category_id == zone_id]
+    if not sectors:
+        raise NotFound("This match has no such zone on sale.", code="zone_not_found",
+                       field="zone_id")
+    return sectors
+
+
+def _queue_window_end(match: Match, user, now: datetime) -> datetime | None:
+    """When the fan's open purchase window (queue admission) ends, if they have one."""
+    return (user.queue_entries.filter(match=match, status=QueueStatus.ADMITTED,
+                                      window_expires_at__gt=now)
+            .values_list("window_expires_at", flat=True).first())
+
+
+def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) -> Cart:
+    """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart."""
+    match = catalog.match_catalog_get(match_id=match_id)  # 404 unless published/active
+    now = timezone.now()
+    _check_on_sale(match, now)
+    queue_window_check(match=match, user=user)  # 403 while the queue runs without a window
+    sectors = _zone_sectors(match, zone_id, now)
+    limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
+    window_end = _queue_window_end(match, user, now)
+    with transaction.atomic():
+        _lock_user(user)
+        cart = _open_cart_locked(user=user, match=match, now=now)
+        already = tickets_held_or_bought(user=user, match=match, now=now)
+        if already + quantity > limit:
+            raise ValidationFailed(
+                f"You can have at most {limit} tickets for this match; you already have "
+                f"{already}.", code="ticket_limit_reached", field="quantity")
+        if cart is None:
+            expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
+            cart = Cart.objects.create(user=user, match=match, expires_at=expires_at)
+        allocation = allocate(
+            match=match, sectors=sectors, quantity=quantity, algorithm=Algorithm.NM,
+            hold=Hold(owner=cart.hold_owner, until=cart.expires_at, user=user,
+                      reason="cart"))
+        category = sectors[0].price_category
+        discount = catalog.discount_percent_on(match, now)
+        price = catalog.price_after_discount(category.price, discount)
+        common = {"cart": cart, "match_sector_id": allocation.match_sector_id,
+                  "price_category": category, "unit_price": price,
+                  "full_price": category.price, "discount_percent": discount,
+                  "together": allocation.together, "warning": allocation.warning}
+        if allocation.general_admission_hold_id is not None:
+            items = [CartItem(ga_hold_id=allocation.general_admission_hold_id,
+                              quantity=allocation.quantity, **common)]
+        else:
+            items = [CartItem(inventory_id=i, quantity=1, **common)
+                     for i in allocation.inventory_ids]
+        CartItem.objects.bulk_create(items)
+        audit_record(actor=user, action="cart.add", obj=cart, request=request,
+                     after={"zone_id": zone_id, "quantity": quantity,
+                            "match_sector_id": allocation.match_sector_id,
+                            "inventory_ids": allocation.inventory_ids,
+                            "ga_hold_id": allocation.general_admission_hold_id})
+    return cart
+
+
+# --- release and expiry -----------------------------------------------------------------------
+
+def cart_release(*, user, match_id: int, request=None) -> Cart:
+    """The fan empties their cart: its seats are free at once. A cart that already ran out
+    ends as EXPIRED instead of RELEASED."""
+    with transaction.atomic():
+        _lock_user(user)
+        cart = Cart.objects.select_for_update().filter(user=user, match_id=match_id,
+                                                       status=CartStatus.OPEN).first()
+        if cart is None:
+            raise NotFound("You have no open cart for this match.", code="cart_not_found")
+        if cart.expires_at <= timezone.now():
+            _end(cart, CartStatus.EXPIRED, reason="cart expired")
+        else:
+            _end(cart, CartStatus.RELEASED, actor=user, reason="cart released by the fan")
+    return cart
+
+
+def cart_expire(*, cart_id: int) -> bool:
+    """Mark one OPEN cart that ran out EXPIRED and return its seats; False when it is not
+    (any more) an expired open cart."""
+    with transaction.atomic():
+        cart = (Cart.objects.select_for_update()
+                .filter(pk=cart_id, status=CartStatus.OPEN, expires_at__lte=timezone.now())
+                .first())
+        if cart is None:
+            return False
+        _end(cart, CartStatus.EXPIRED, reason="cart expired")
+    return True
+
+
+def carts_expire() -> int:
+    """The sweep: every OPEN cart past its expiry (a batch per run). Returns how many ended."""
+    ids = list(Cart.objects.filter(status=CartStatus.OPEN, expires_at__lte=timezone.now())
+               .order_by("expires_at").values_list("id", flat=True)[:EXPIRE_BATCH])
+    return sum(cart_expire(cart_id=i) for i in ids)
