@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from ticketing.models import ApiSession, Profile, SavedProfile, User
+from ticketing.order_models import Order, OrderItem, Ticket
 
 
 @admin.register(User)
@@ -52,4 +53,63 @@ class ApiSessionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ApiSession._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+# --- Orders and tickets -----------------------------------------------------------------------
+
+class OrderItemInline(admin.TabularInline):
+    """Holders show masked; every change to an order goes through the checkout services."""
+
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ("full_name", "holder_source", "oib_masked", "nationality", "is_minor",
+              "match_sector", "inventory", "ga_hold", "unit_price")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TicketInline(admin.TabularInline):
+    model = Ticket
+    extra = 0
+    can_delete = False
+    fields = ("barcode", "status", "holder_name", "inventory", "issued_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "buyer", "match", "status", "total_amount", "created_at",
+                    "paid_at")
+    list_filter = ("status", "match")
+    search_fields = ("number", "buyer__email")
+    list_select_related = ("buyer", "match")
+    inlines = (OrderItemInline, TicketInline)
+    readonly_fields = [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ("barcode", "holder_name", "match", "order", "status", "issued_at")
+    list_filter = ("status",)
+    search_fields = ("=barcode", "order__number", "holder_name")
+    list_select_related = ("match", "order")
+    readonly_fields = [f.name for f in Ticket._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

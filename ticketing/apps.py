@@ -6,4 +6,4 @@ class TicketingConfig(AppConfig):
     verbose_name = "Accounts and ticketing"
 
     def ready(self):
-        from ticketing import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from ticketing import receivers, schema  # noqa: F401  (signal receivers; OpenAPI auth)

@@ -162,3 +162,4 @@ class SavedProfile(IdentityDocument):
 
 
 from ticketing.cart_models import Cart, CartItem, CartStatus  # noqa: E402, F401
+from ticketing.order_models import Order, OrderItem, OrderStatus, Ticket  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import api, cart_api, catalog_api
+from ticketing import api, cart_api, catalog_api, orders_api
 
 urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
@@ -16,4 +16,11 @@ urlpatterns = [
          name="match-zones"),
     path("cart", cart_api.CartView.as_view(), name="cart"),
     path("cart/add", cart_api.CartAddView.as_view(), name="cart-add"),
+    path("checkout", orders_api.CheckoutView.as_view(), name="checkout"),
+    path("orders/<int:order_id>", orders_api.OrderDetailView.as_view(), name="order"),
+    path("orders/<int:order_id>/retry-payment", orders_api.OrderRetryPaymentView.as_view(),
+         name="order-retry-payment"),
+    path("orders/<int:order_id>/pay-local", orders_api.OrderPayLocalView.as_view(),
+         name="order-pay-local"),
+    path("tickets/<int:ticket_id>", orders_api.TicketDetailView.as_view(), name="ticket"),
 ]

@@ -91,6 +91,11 @@ def cart_view(*, user, match_id: int) -> CartView:
 
 # --- transitions ----------------------------------------------------------------------------
 
+def cart_mark_checked_out(*, cart: Cart, actor=None, reason: str = "paid") -> None:
+    """The cart's seats became an order's tickets (called by checkout, inside its lock)."""
+    _transition(cart, CartStatus.CHECKED_OUT, actor=actor, reason=reason)
+
+
 def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:
     """Claim the cart in its current status and move it; the transitions table decides."""
     from_status = cart.status

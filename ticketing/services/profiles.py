@@ -27,7 +27,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _check_identity(data: dict) -> None:
+def identity_check(data: dict) -> None:
     if data.get("oib"):
         data["oib"] = oib_validate(data["oib"])
     nationality = (data.get("nationality") or "").upper()
@@ -73,7 +73,7 @@ def _check_oib_free(*, oib_hash: str, user: User) -> None:
 
 
 def profile_create(*, user: User, data: dict, request=None) -> Profile:
-    _check_identity(data)
+    identity_check(data)
     _check_adult(data)
     if Profile.objects.filter(user=user).exists():
         raise Conflict("You already have a profile; update it with PUT.", code="profile_exists")
@@ -99,7 +99,7 @@ def profile_update(*, user: User, data: dict, request=None) -> Profile:
         raise DomainError("An OIB cannot be changed once set; contact support if it is wrong.",
                           code="oib_immutable", field="oib")
     merged = {name: getattr(profile, name) for name in PROFILE_FIELDS} | data
-    _check_identity(merged)
+    identity_check(merged)
     _check_adult(merged)
     before = snapshot(profile, *AUDITED)
     _apply(profile, merged, PROFILE_FIELDS)
@@ -132,7 +132,7 @@ def _check_no_duplicate(*, user: User, oib_hash: str, exclude_id: int | None = N
 
 
 def saved_profile_create(*, user: User, data: dict, request=None) -> SavedProfile:
-    _check_identity(data)
+    identity_check(data)
     profile = SavedProfile(user=user)
     _apply(profile, data, SAVED_PROFILE_FIELDS)
     with transaction.atomic():
@@ -152,7 +152,7 @@ def saved_profile_update(*, user: User, profile_id: int, data: dict,
                          request=None) -> SavedProfile:
     profile = saved_profile_get(user=user, profile_id=profile_id)
     merged = {name: getattr(profile, name) for name in SAVED_PROFILE_FIELDS} | data
-    _check_identity(merged)
+    identity_check(merged)
     before = snapshot(profile, *AUDITED)
     _apply(profile, merged, SAVED_PROFILE_FIELDS)
     _check_no_duplicate(user=user, oib_hash=profile.oib_hash, exclude_id=profile.pk)

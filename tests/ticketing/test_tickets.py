@@ -1,0 +1,98 @@
+"""Tickets (E9-F1, E9-F2): a signed QR code a real decoder reads, and GET /api/tickets/<id>
+showing the seat from 4 days and the QR code from 5 hours before kick-off."""
+
+import base64
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+import zxingcpp
+from PIL import Image
+
+from tests.ticketing import test_checkout as base
+from tests.ticketing.test_checkout import assert_error
+from tests.ticketing.test_order_payment import ordered, pay
+from ticketing.order_models import Ticket
+from ticketing.services.tickets import qr_payload, qr_payload_verify, qr_png
+
+pytestmark = pytest.mark.django_db
+
+local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
+
+
+@pytest.fixture
+def ticket(buyer, match, zone, django_capture_on_commit_callbacks) -> Ticket:
+    order = ordered(buyer, match, zone, 1)
+    pay(buyer, order, django_capture_on_commit_callbacks)
+    return Ticket.objects.select_related("inventory").get(order=order)
+
+
+def decode(png: bytes) -> str:
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert result.format == zxingcpp.BarcodeFormat.QRCode
+    return result.text
+
+
+# --- the QR code --------------------------------------------------------------------------------
+
+def test_the_qr_code_decodes_to_the_signed_payload(ticket):
+    text = decode(qr_png(ticket))
+
+    assert text == qr_payload(ticket)
+    prefix, barcode, signature = text.split(":")
+    assert (prefix, barcode, len(signature)) == ("HNS1", ticket.barcode, 16)
+    assert qr_payload_verify(text) == ticket.barcode
+
+
+def test_a_forged_payload_does_not_verify(ticket):
+    other_barcode = f"{(int(ticket.barcode) + 1) % 10**18:018d}"
+    signature = qr_payload(ticket).rsplit(":", 1)[1]
+
+    assert qr_payload_verify(f"HNS1:{other_barcode}:{signature}") is None
+    assert qr_payload_verify(f"HNS2:{ticket.barcode}:{signature}") is None
+    assert qr_payload_verify(ticket.barcode) is None
+
+
+# --- tiered visibility --------------------------------------------------------------------------
+
+def ticket_at(login, ticket, before_kick_off: timedelta) -> dict:
+    with time_machine.travel(ticket.match.kick_off_time - before_kick_off, tick=False):
+        response = login(ticket.order.buyer).get(f"/api/tickets/{ticket.id}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_five_days_before_kick_off_only_the_order_shows(login, ticket):
+    body = ticket_at(login, ticket, timedelta(days=5))
+
+    assert body["tier"] == "ORDER"
+    assert body["status"] == "VALID"
+    assert body["match"]["id"] == ticket.match_id
+    assert body["zone"]["name"] == ticket.order_item.price_category.name
+    assert body["order"]["number"] == ticket.order.number
+    assert not {"sector", "row", "seat", "barcode", "qr_png_base64"} & set(body)
+
+
+def test_two_days_before_kick_off_the_seat_shows_but_not_the_qr_code(login, ticket):
+    body = ticket_at(login, ticket, timedelta(days=2))
+
+    assert body["tier"] == "SEAT"
+    assert (body["sector"]["code"], body["row"], body["seat"]) == (
+        "A1", ticket.inventory.row_label, ticket.inventory.seat_number)
+    assert not {"barcode", "qr_png_base64"} & set(body)
+
+
+def test_two_hours_before_kick_off_the_qr_code_shows(login, ticket):
+    body = ticket_at(login, ticket, timedelta(hours=2))
+
+    assert body["tier"] == "FULL"
+    assert body["barcode"] == ticket.barcode
+    assert body["row"] == ticket.inventory.row_label
+    assert decode(base64.b64decode(body["qr_png_base64"])) == qr_payload(ticket)
+
+
+def test_someone_elses_ticket_is_a_404(login, ticket):
+    other = login("other@example.com")
+
+    assert_error(other.get(f"/api/tickets/{ticket.id}"), 404, "ticket_not_found")

@@ -1,0 +1,211 @@
+"""Checkout, orders and tickets API (E4-F5, E4-F7, E9-F1, E9-F2, E9-F7).
+
+POST /api/checkout                       cart + holders -> order + payment client secret (201)
+GET  /api/orders/<id>                    the buyer's order (403 for anyone else)
+POST /api/orders/<id>/retry-payment      a new payment attempt while the hold lasts
+POST /api/orders/<id>/pay-local          the embedded demo's payment (404 unless provider local)
+GET  /api/tickets/<id>                   a ticket, showing more as kick-off nears"""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, Sum
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.drf import validated
+from payments.models import Payment
+from ticketing.order_models import Order, OrderItem
+from ticketing.services import checkout as checkouts
+from ticketing.services import tickets as ticket_service
+from ticketing.services.tickets import Tier
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+# --- Serializers ----------------------------------------------------------------------------
+
+class HolderIn(serializers.Serializer):
+    """A saved profile, or the holder's details typed in. The first holder is always the
+    buyer's default profile: send `{}` (or the same details) for it."""
+
+    saved_profile_id = serializers.IntegerField(min_value=1, required=False)
+    first_name = serializers.CharField(max_length=100, required=False)
+    last_name = serializers.CharField(max_length=100, required=False)
+    date_of_birth = serializers.DateField(required=False)
+    nationality = serializers.CharField(max_length=2, required=False)
+    oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    passport_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class CheckoutIn(serializers.Serializer):
+    cart_id = serializers.IntegerField(min_value=1)
+    holders = HolderIn(many=True, allow_empty=False)
+
+
+class MatchOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    home_team = serializers.CharField()
+    away_team = serializers.CharField()
+    kick_off_time = serializers.DateTimeField()
+
+
+class OrderItemOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    holder_name = serializers.CharField(source="full_name")
+    holder_source = serializers.CharField()
+    is_minor = serializers.BooleanField()
+    oib = serializers.CharField(source="oib_masked")
+    sector = serializers.CharField(source="match_sector.code")
+    zone = serializers.CharField(source="price_category.name")
+    row = serializers.CharField(source="inventory.row_label", default=None)
+    seat = serializers.IntegerField(source="inventory.seat_number", default=None)
+    price = serializers.DecimalField(source="unit_price", max_digits=8, decimal_places=2)
+
+
+class OrderTicketOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    holder_name = serializers.CharField()
+    order_item_id = serializers.IntegerField()
+
+
+class PaymentOut(serializers.Serializer):
+    provider = serializers.CharField()
+    status = serializers.CharField()
+    client_secret = serializers.CharField()
+    failure_message = serializers.CharField()
+
+
+class OrderOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    match = MatchOut()
+    ticket_amount = serializers.DecimalField(**MONEY)
+    ticket_vat_amount = serializers.DecimalField(**MONEY)
+    fee_amount = serializers.DecimalField(**MONEY)
+    fee_vat_amount = serializers.DecimalField(**MONEY)
+    total_amount = serializers.DecimalField(**MONEY)
+    fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField()
+    items = OrderItemOut(many=True)
+    tickets = OrderTicketOut(many=True)
+    payment = PaymentOut(allow_null=True)
+    refunded_amount = serializers.DecimalField(**MONEY)
+    refund_status = serializers.CharField(help_text="NONE, PARTIALLY_REFUNDED or REFUNDED")
+
+
+class CheckoutPaymentOut(serializers.Serializer):
+    provider = serializers.CharField()
+    client_secret = serializers.CharField()
+
+
+class CheckoutOut(serializers.Serializer):
+    order = OrderOut()
+    payment = CheckoutPaymentOut()
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+ORDER_FIELDS = ("id", "number", "status", "match", "ticket_amount", "ticket_vat_amount",
+                "fee_amount", "fee_vat_amount", "total_amount", "fee_percent", "currency",
+                "created_at", "paid_at")
+
+
+def _order_data(order_id: int) -> dict:
+    """The order with items, tickets and payment in a constant number of queries."""
+    order = (Order.objects.select_related("match")
+             .prefetch_related(
+                 Prefetch("items", OrderItem.objects.select_related(
+                     "match_sector", "price_category", "inventory")),
+                 "tickets")
+             .get(pk=order_id))
+    payments = Payment.objects.filter(reference=order.payment_reference)
+    refunded = payments.aggregate(n=Sum("refunded_amount"))["n"] or Decimal("0.00")
+    paid = order.total_amount
+    return OrderOut({
+        **{f: getattr(order, f) for f in ORDER_FIELDS},
+        "items": list(order.items.all()), "tickets": list(order.tickets.all()),
+        "payment": checkouts.order_payment(order),
+        "refunded_amount": refunded,
+        "refund_status": ("NONE" if not refunded else
+                          "REFUNDED" if refunded >= paid else "PARTIALLY_REFUNDED"),
+    }).data
+
+
+def _ticket_data(view: ticket_service.TicketView) -> dict:
+    ticket, item = view.ticket, view.ticket.order_item
+    data = {"id": ticket.id, "status": ticket.status, "tier": view.tier,
+            "holder_name": ticket.holder_name,
+            "order": {"id": ticket.order_id, "number": ticket.order.number},
+            "match": MatchOut(ticket.match).data,
+            "zone": {"id": item.price_category_id, "name": item.price_category.name}}
+    if view.tier in (Tier.SEAT, Tier.FULL):
+        data["sector"] = {"code": item.match_sector.code, "name": item.match_sector.name}
+        data["row"] = ticket.inventory.row_label if ticket.inventory else None
+        data["seat"] = ticket.inventory.seat_number if ticket.inventory else None
+    if view.tier == Tier.FULL:
+        data["barcode"] = ticket.barcode
+        data["qr_png_base64"] = ticket_service.qr_png_base64(ticket)
+    return data
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+@extend_schema(tags=["orders"])
+class CheckoutView(APIView):
+    @extend_schema(request=CheckoutIn, responses={201: CheckoutOut},
+                   summary="Check out the cart: holders, blacklist check, order, payment")
+    def post(self, request):
+        data = validated(CheckoutIn, request.data)
+        result = checkouts.checkout_submit(user=request.user, cart_id=data["cart_id"],
+                                           holders=[dict(h) for h in data["holders"]],
+                                           request=request)
+        return Response({"order": _order_data(result.order.pk),
+                         "payment": {"provider": result.payment.provider,
+                                     "client_secret": result.payment.client_secret}},
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["orders"])
+class OrderDetailView(APIView):
+    @extend_schema(responses=OrderOut, summary="The buyer's order with tickets and payment")
+    def get(self, request, order_id: int):
+        order = checkouts.order_for_buyer(user=request.user, order_id=order_id)
+        return Response(_order_data(order.pk))
+
+
+@extend_schema(tags=["orders"])
+class OrderRetryPaymentView(APIView):
+    @extend_schema(request=None, responses={201: CheckoutOut},
+                   summary="Start a new payment after a failed one, while the seats are held")
+    def post(self, request, order_id: int):
+        result = checkouts.order_payment_retry(user=request.user, order_id=order_id,
+                                               request=request)
+        return Response({"order": _order_data(result.order.pk),
+                         "payment": {"provider": result.payment.provider,
+                                     "client_secret": result.payment.client_secret}},
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["orders"])
+class OrderPayLocalView(APIView):
+    @extend_schema(request=None, responses=OrderOut,
+                   summary="Embedded demo only: pay the order with the local provider")
+    def post(self, request, order_id: int):
+        order = checkouts.order_pay_local(user=request.user, order_id=order_id)
+        return Response(_order_data(order.pk))
+
+
+@extend_schema(tags=["tickets"])
+class TicketDetailView(APIView):
+    @extend_schema(responses=dict, summary="A ticket: seat from 4 days, QR from 5 hours before")
+    def get(self, request, ticket_id: int):
+        return Response(_ticket_data(ticket_service.ticket_for_buyer(user=request.user,
+                                                                     ticket_id=ticket_id)))
+

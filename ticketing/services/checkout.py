@@ -1,0 +1,400 @@
+"""Checkout (E4-F5, E4-F6, E4-F7, E4-F8): a cart becomes an order with one holder per ticket, is
+paid through `payments`, and the payment's outcome completes it (tickets), fails it (retryable
+while the hold lasts) or expires it (refunded: the seats were no longer ours to sell).
+
+Order of work in `checkout_submit`: every check that needs no lock, then `blacklist_check`
+(which commits its own attempt log and must run outside our transaction), then one transaction
+for the order, then `payment_start` with no transaction open (it calls the provider).
+
+Locks, in this order: the order row, the cart row, then the seats (through `seats_transition`,
+which locks them in id order) - the cart sweep takes cart then seats, so they never wait on each
+other in a circle. The provider is never called while a lock is held: a refund for a payment
+that came too late runs after the order's transaction committed."""
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accessctl.services import blacklist_check
+from core.audit import audit_record
+from core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from core.notifications import TemplateKey, email_send, push_send
+from core.pii import keyed_hash
+from payments.models import Payment
+from payments.pricing import line_amounts, order_amounts
+from payments.services import payment_local_complete, payment_refund, payment_start
+from queueing.services import queue_window_complete
+from seating.models import GeneralAdmissionHold, HoldStatus, SeatInventory, SeatStatus
+from seating.services.inventory import seats_transition
+from ticketing.cart_models import Cart, CartStatus
+from ticketing.models import CROATIA, Profile, SavedProfile
+from ticketing.order_models import HolderSource, Order, OrderItem, OrderStatus
+from ticketing.services import cart as carts
+from ticketing.services.profiles import age_on, identity_check
+from ticketing.services.tickets import tickets_issue
+
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED,
+                                            OrderStatus.EXPIRED}),
+    OrderStatus.FAILED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED}),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.EXPIRED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.REFUNDED: frozenset(),
+}
+HOLDER_IDENTITY = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
+                   "passport_number", "email")
+MANUAL_REQUIRED = ("first_name", "last_name", "date_of_birth", "nationality")
+REFERENCE_PREFIX = "order:"
+
+
+@dataclass
+class Checkout:
+    order: Order
+    payment: Payment
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def order_number(order: Order) -> str:
+    return f"HNS-{order.created_at:%Y}-{order.pk:06d}"
+
+
+def order_id_from_reference(reference: str) -> int | None:
+    prefix, _, rest = (reference or "").partition(REFERENCE_PREFIX)
+    return int(rest) if not prefix and rest.isdigit() else None
+
+
+def _transition(order: Order, to_status: str, *, actor=None, reason: str = "",
+                **fields) -> None:
+    """Move a locked order along ORDER_TRANSITIONS, save what changed, audit it."""
+    from_status = order.status
+    if to_status not in ORDER_TRANSITIONS[from_status]:
+        raise InvalidTransition(f"A {from_status} order cannot become {to_status}.")
+    order.status = to_status
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=["status", *fields, "updated_at"])
+    audit_record(actor=actor, action=f"order.{to_status.lower()}", obj=order,
+                 before={"status": from_status}, after={"status": to_status, "reason": reason,
+                                                        **{k: str(v) for k, v in fields.items()}})
+
+
+def _hold_is_live(cart: Cart, now: datetime) -> bool:
+    return cart.status == CartStatus.OPEN and cart.expires_at > now
+
+
+def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
+    """The order (404 if none), only for its buyer (403 for anyone else, E9-F7)."""
+    orders = Order.objects.select_related("match", "cart")
+    if lock:
+        orders = orders.select_for_update()
+    order = orders.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.", code="order_not_found")
+    if order.buyer_id != user.pk:
+        raise Forbidden("Only the buyer can see this order.", code="not_order_buyer")
+    return order
+
+
+def order_payment(order: Order) -> Payment | None:
+    """The payment of the order's current attempt (None before it was started)."""
+    return Payment.objects.filter(idempotency_key=order.payment_idempotency_key).first()
+
+
+# --- holders ----------------------------------------------------------------------------------
+
+def _default_holder(profile: Profile, given: dict) -> dict:
+    """The first holder is the buyer's own profile; the request may repeat it but not change it."""
+    if given.get("saved_profile_id"):
+        raise ValidationFailed("The first ticket holder is always you (your default profile).",
+                               code="first_holder_locked", field="holders[0]")
+    for name in HOLDER_IDENTITY:
+        value = given.get(name)
+        if value not in (None, "") and str(value).strip().upper() != \
+                str(getattr(profile, name) or "").strip().upper():
+            raise ValidationFailed(
+                "The first ticket holder is always you; change your details in your profile.",
+                code="first_holder_locked", field=f"holders[0].{name}")
+    return {name: getattr(profile, name) for name in HOLDER_IDENTITY} | {
+        "holder_source": HolderSource.DEFAULT_PROFILE, "saved_profile": None}
+
+
+def _other_holder(*, user, given: dict, index: int) -> dict:
+    if given.get("saved_profile_id"):
+        saved = SavedProfile.objects.filter(user=user, pk=given["saved_profile_id"]).first()
+        if saved is None:
+            raise ValidationFailed("No such saved profile.", code="saved_profile_not_found",
+                                   field=f"holders[{index}].saved_profile_id")
+        data = {name: getattr(saved, name) for name in HOLDER_IDENTITY}
+        source = HolderSource.SAVED_PROFILE
+    else:
+        missing = [name for name in MANUAL_REQUIRED if not given.get(name)]
+        if missing:
+            raise ValidationFailed(
+                f"Holder {index + 1} needs a saved profile or {', '.join(missing)}.",
+                code="holder_incomplete", field=f"holders[{index}].{missing[0]}")
+        data = {name: given.get(name) or "" for name in HOLDER_IDENTITY}
+        data["date_of_birth"] = given["date_of_birth"]
+        source = HolderSource.MANUAL_ENTRY
+        saved = None
+    try:
+        identity_check(data)  # the same rules and messages as profiles (422)
+    except ValidationFailed as exc:
+        exc.fields = {f"holders[{index}].{k}": v for k, v in exc.fields.items()}
+        raise
+    if data["nationality"] != CROATIA:
+        data["oib"] = data.get("oib") or ""
+    return data | {"holder_source": source, "saved_profile": saved}
+
+
+def _holders(*, user, profile: Profile | None, given: list[dict], count: int) -> list[dict]:
+    if len(given) != count:
+        raise ValidationFailed(f"Give exactly one ticket holder per ticket ({count}).",
+                               code="holder_count", field="holders")
+    if profile is None or not profile.is_complete:
+        raise ValidationFailed("Complete your ticketing profile before checking out: you are "
+                               "the first ticket holder.", code="profile_incomplete")
+    holders = [_default_holder(profile, given[0])]
+    holders += [_other_holder(user=user, given=g, index=i)
+                for i, g in enumerate(given[1:], start=1)]
+    today = timezone.localdate()
+    for holder in holders:
+        born: date = holder["date_of_birth"]
+        holder["is_minor"] = age_on(born, today) < settings.DEFAULT_PROFILE_MIN_AGE
+        if holder["is_minor"]:  # E4-F5: a minor's tickets go to the buyer
+            holder["email"] = user.email
+    return holders
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+def _check_cart(cart: Cart, now: datetime) -> None:
+    if cart.status != CartStatus.OPEN or cart.expires_at <= now:
+        status = carts.cart_effective_status(cart, now)
+        if status == CartStatus.EXPIRED:
+            raise Conflict("Your cart expired; add the tickets again.", code="cart_expired")
+        raise Conflict(f"This cart is {status.lower().replace('_', ' ')}.",
+                       code="cart_not_open")
+
+
+def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) -> Checkout:
+    """Turn the fan's open cart into an order with one holder per ticket and start its payment."""
+    now = timezone.now()
+    cart = Cart.objects.select_related("match").filter(pk=cart_id, user=user).first()
+    if cart is None:
+        raise NotFound("You have no such cart.", code="cart_not_found")
+    _check_cart(cart, now)
+    items = list(cart.items.select_related("price_category").order_by("id"))
+    count = sum(item.quantity for item in items)
+    if not count:
+        raise ValidationFailed("Your cart is empty.", code="cart_empty")
+    if Order.objects.filter(cart=cart).exists():
+        raise Conflict("This cart was already checked out.", code="order_exists")
+    profile = Profile.objects.filter(user=user).first()
+    people = _holders(user=user, profile=profile, given=holders, count=count)
+
+    blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
+                    context="checkout", reference=f"cart:{cart.pk}")
+
+    match = cart.match
+    lines = [line_amounts(unit_price=i.full_price, quantity=i.quantity,
+                          discount_percent=i.discount_percent) for i in items]
+    amounts = order_amounts(lines=lines, match_type=match.match_type,
+                            fee_percent=match.fee_percent)
+    try:
+        with transaction.atomic():
+            cart = Cart.objects.select_for_update().get(pk=cart.pk)
+            _check_cart(cart, timezone.now())
+            order = Order.objects.create(
+                buyer=user, match=match, cart=cart,
+                ticket_amount=amounts.ticket_amount,
+                ticket_vat_amount=amounts.ticket_vat_amount, fee_amount=amounts.fee_amount,
+                fee_vat_amount=amounts.fee_vat_amount, total_amount=amounts.total_amount,
+                fee_percent=amounts.fee_percent, currency=amounts.currency)
+            order.number = order_number(order)
+            order.save(update_fields=["number"])
+            people_left = iter(people)
+            rows = []
+            for item, line in zip(items, lines, strict=True):
+                for _ in range(item.quantity):
+                    person = next(people_left)
+                    rows.append(OrderItem(
+                        order=order, cart_item=item, inventory_id=item.inventory_id,
+                        ga_hold_id=item.ga_hold_id, match_sector_id=item.match_sector_id,
+                        price_category=item.price_category, unit_price=line.unit_amount,
+                        oib_hash=keyed_hash(person["oib"]),
+                        **{k: v for k, v in person.items()}))
+            OrderItem.objects.bulk_create(rows)
+            audit_record(actor=user, action="order.created", obj=order, request=request,
+                         after={"number": order.number, "cart_id": cart.pk, "tickets": count,
+                                "total_amount": str(order.total_amount)})
+    except IntegrityError:  # a parallel checkout of the same cart won
+        raise Conflict("This cart was already checked out.", code="order_exists") from None
+    return Checkout(order=order, payment=_payment_start(order))
+
+
+def _payment_start(order: Order) -> Payment:
+    return payment_start(reference=order.payment_reference, amount=order.total_amount,
+                         currency=order.currency, idempotency_key=order.payment_idempotency_key)
+
+
+def order_payment_retry(*, user, order_id: int, request=None) -> Checkout:
+    """A new payment attempt after a failed one, while the cart's hold lasts. For an order still
+    waiting for payment it returns the current attempt (started again if the provider was down)."""
+    expired = False
+    with transaction.atomic():
+        order = order_for_buyer(user=user, order_id=order_id, lock=True)
+        if order.status not in (OrderStatus.FAILED, OrderStatus.PENDING_PAYMENT):
+            raise Conflict(f"A {order.status} order cannot be paid.", code="order_not_payable")
+        cart = Cart.objects.select_for_update().get(pk=order.cart_id)
+        if not _hold_is_live(cart, timezone.now()):
+            _transition(order, OrderStatus.EXPIRED, actor=user, reason="hold expired",
+                        ended_at=timezone.now())
+            expired = True
+        elif order.status == OrderStatus.FAILED:
+            _transition(order, OrderStatus.PENDING_PAYMENT, actor=user, reason="payment retry",
+                        payment_attempt=order.payment_attempt + 1)
+    if expired:  # after the commit, so the order stays EXPIRED
+        raise Conflict("Your seats were released before the payment; start a new order.",
+                       code="hold_expired")
+    return Checkout(order=order, payment=_payment_start(order))
+
+
+def order_pay_local(*, user, order_id: int) -> Order:
+    """The embedded demo's "pay" button: completes the current attempt's local payment through
+    the signed-webhook path, exactly as Stripe's webhook would."""
+    if settings.PAYMENTS_PROVIDER != "local":
+        raise NotFound("Not found.")
+    order = order_for_buyer(user=user, order_id=order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise Conflict(f"A {order.status} order cannot be paid.", code="order_not_payable")
+    payment = order_payment(order)
+    if payment is None:
+        raise Conflict("This order has no payment yet; retry the payment.",
+                       code="payment_not_started")
+    payment_local_complete(payment=payment)
+    order.refresh_from_db()
+    return order
+
+
+# --- payment outcomes (called by ticketing.receivers) -----------------------------------------
+
+def _seats_still_ours(order: Order, cart: Cart, now: datetime) -> bool:
+    """Every seat is still RESERVED for the cart and every standing hold still HELD, unexpired.
+    Locks the seats (id order) and the standing holds."""
+    items = list(order.items.all())
+    seat_ids = sorted({i.inventory_id for i in items if i.inventory_id})
+    ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
+    seats = list(SeatInventory.objects.select_for_update().filter(id__in=seat_ids)
+                 .order_by("id").only("id", "status", "hold_owner", "hold_expires_at"))
+    holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
+                 .order_by("id"))
+    return (len(seats) == len(seat_ids) and len(holds) == len(ga_ids)
+            and all(s.status == SeatStatus.RESERVED and s.hold_owner == cart.hold_owner
+                    and s.hold_expires_at and s.hold_expires_at > now for s in seats)
+            and all(h.status == HoldStatus.HELD and h.owner == cart.hold_owner
+                    and h.expires_at and h.expires_at > now for h in holds))
+
+
+def _sell(order: Order, cart: Cart, payment: Payment, now: datetime) -> None:
+    seat_ids = sorted({i.inventory_id for i in order.items.all() if i.inventory_id})
+    if seat_ids:
+        result = seats_transition(inventory_ids=seat_ids, to_status=SeatStatus.SOLD,
+                                  from_statuses={SeatStatus.RESERVED}, reason="sold",
+                                  hold_owner=order.payment_reference, order_id=order.pk)
+        if len(result.changed) != len(seat_ids):  # cannot happen under our locks; never oversell
+            raise Conflict("A seat of this order changed meanwhile.", code="seat_changed")
+    ga_ids = sorted({i.ga_hold_id for i in order.items.all() if i.ga_hold_id})
+    if ga_ids:
+        sold = GeneralAdmissionHold.objects.filter(
+            id__in=ga_ids, status=HoldStatus.HELD, owner=cart.hold_owner, expires_at__gt=now,
+        ).update(status=HoldStatus.SOLD, updated_at=now)
+        if sold != len(ga_ids):
+            raise Conflict("A standing hold of this order changed meanwhile.",
+                           code="seat_changed")
+    tickets = tickets_issue(order=order, now=now)
+    carts.cart_mark_checked_out(cart=cart, actor=order.buyer,
+                                reason=f"paid as order {order.number}")
+    if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
+        _transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
+    _transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
+                paid_at=now, ended_at=now)
+    with contextlib.suppress(InvalidTransition):  # bought without the waiting room
+        queue_window_complete(match=order.match, user=order.buyer)
+    _notify_completed(order, len(tickets))
+
+
+def _notify_completed(order: Order, ticket_count: int) -> None:
+    """Both only log here; delivery runs after commit (email_send / push_send do that)."""
+    buyer = order.buyer
+    profile = Profile.objects.filter(user=buyer).first()
+    email_send(template_key=TemplateKey.ORDER_CONFIRMATION, to=buyer.email, variables={
+        "name": profile.full_name if profile else buyer.email, "order_number": order.number,
+        "match": f"{order.match.home_team} v {order.match.away_team}",
+        "total": str(order.total_amount)})
+    push_send(user=buyer, notification_type="order_completed",
+              title="Your tickets are ready",
+              body=f"{ticket_count} ticket(s) for {order.match.home_team} v "
+                   f"{order.match.away_team} (order {order.number}).",
+              data={"order_id": str(order.pk)})
+
+
+def order_payment_succeeded(*, payment: Payment) -> Order | None:
+    """Complete the order the payment is for, once: tickets if the seats are still held for it,
+    otherwise the order EXPIRES and the money goes back. A payment the order no longer needs
+    (a second attempt that also succeeded) is refunded too."""
+    order_id = order_id_from_reference(payment.reference)
+    if order_id is None:
+        return None
+    refund_reason = ""
+    with transaction.atomic():
+        order = (Order.objects.select_for_update().select_related("match", "buyer")
+                 .filter(pk=order_id).first())
+        if order is None:
+            return None
+        if order.status == OrderStatus.COMPLETED:
+            if order.payment_id == payment.pk:
+                return order  # a replay: the tickets exist already
+            refund_reason = "duplicate payment for a completed order"
+        elif order.status in (OrderStatus.EXPIRED, OrderStatus.REFUNDED):
+            refund_reason = "hold expired before payment"
+        else:
+            now = timezone.now()
+            cart = Cart.objects.select_for_update().get(pk=order.cart_id)
+            if _hold_is_live(cart, now) and _seats_still_ours(order, cart, now):
+                _sell(order, cart, payment, now)
+            else:
+                if order.status == OrderStatus.FAILED:
+                    _transition(order, OrderStatus.PENDING_PAYMENT,
+                                reason="an earlier attempt succeeded")
+                _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
+                            ended_at=now)
+                refund_reason = "hold expired before payment"
+    if refund_reason:  # outside every lock: the provider is called
+        payment_refund(payment=payment, reason=refund_reason, actor=None)
+    return order
+
+
+def order_payment_failed(*, payment: Payment) -> Order | None:
+    """The current attempt failed: FAILED, retryable while the hold lasts. A failure of an
+    older attempt changes nothing."""
+    order_id = order_id_from_reference(payment.reference)
+    if order_id is None:
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if (order is None or order.status != OrderStatus.PENDING_PAYMENT
+                or payment.idempotency_key != order.payment_idempotency_key):
+            return order
+        _transition(order, OrderStatus.FAILED, reason=payment.failure_message or "failed")
+    return order

@@ -1,0 +1,118 @@
+"""Tickets (E4-F8, E9-F1, E9-F2): issuing them for a paid order, the signed QR payload, and what a
+fan may see of a ticket as kick-off approaches.
+
+The QR code carries `HNS1:<barcode>:<signature>`, the signature being the first 16 hex digits of
+HMAC-SHA256 over the barcode with a key derived from SECRET_KEY: a gate scanner can reject a
+made-up barcode offline, and the barcode itself is random (`secrets`), never an id."""
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import qrcode
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import NotFound
+from ticketing.order_models import Order, Ticket
+
+BARCODE_DIGITS = 18
+QR_PREFIX = "HNS1"
+# E9-F2: the seat shows from 4 days before kick-off, the QR code from 5 hours before.
+SEAT_VISIBLE_BEFORE = timedelta(days=4)
+QR_VISIBLE_BEFORE = timedelta(hours=5)
+
+
+class Tier:
+    ORDER = "ORDER"  # match, zone, status
+    SEAT = "SEAT"  # plus sector, row, seat
+    FULL = "FULL"  # plus barcode and QR code
+
+
+def _barcode() -> str:
+    return f"{secrets.randbelow(10**BARCODE_DIGITS):0{BARCODE_DIGITS}d}"
+
+
+def tickets_issue(*, order: Order, now: datetime) -> list[Ticket]:
+    """One VALID ticket per order item. Called by the order completion, inside its transaction
+    with the order locked, so it runs once per order."""
+    items = list(order.items.all())
+    barcodes: set[str] = set()
+    while len(barcodes) < len(items):  # 10^18 codes: a clash is astronomically rare
+        candidates = {_barcode() for _ in range(len(items) - len(barcodes))} - barcodes
+        taken = set(Ticket.objects.filter(barcode__in=candidates).values_list("barcode",
+                                                                              flat=True))
+        barcodes |= candidates - taken
+    return Ticket.objects.bulk_create(
+        Ticket(order=order, order_item=item, match_id=order.match_id,
+               inventory_id=item.inventory_id, barcode=code, holder_name=item.full_name,
+               issued_at=now)
+        for item, code in zip(items, sorted(barcodes), strict=True))
+
+
+# --- QR ---------------------------------------------------------------------------------------
+
+def _qr_key() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"ticketing.ticket-qr",
+                    hashlib.sha256).digest()
+
+
+def qr_signature(barcode: str) -> str:
+    return hmac.new(_qr_key(), barcode.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def qr_payload(ticket: Ticket) -> str:
+    return f"{QR_PREFIX}:{ticket.barcode}:{qr_signature(ticket.barcode)}"
+
+
+def qr_payload_verify(payload: str) -> str | None:
+    """The barcode of a genuine payload, None for a forged or malformed one."""
+    prefix, _, rest = payload.partition(":")
+    barcode, _, signature = rest.partition(":")
+    if prefix != QR_PREFIX or not barcode or not signature:
+        return None
+    return barcode if hmac.compare_digest(signature, qr_signature(barcode)) else None
+
+
+def qr_png(ticket: Ticket) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(qr_payload(ticket), border=4).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def qr_png_base64(ticket: Ticket) -> str:
+    return base64.b64encode(qr_png(ticket)).decode()
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def ticket_tier(*, kick_off: datetime, now: datetime) -> str:
+    left = kick_off - now
+    if left > SEAT_VISIBLE_BEFORE:
+        return Tier.ORDER
+    if left > QR_VISIBLE_BEFORE:
+        return Tier.SEAT
+    return Tier.FULL
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    tier: str
+
+
+def ticket_for_buyer(*, user, ticket_id: int) -> TicketView:
+    """A ticket of one of the fan's orders (404 for anyone else's: its existence is not theirs
+    to learn), with the visibility tier of this moment."""
+    ticket = (Ticket.objects
+              .select_related("order", "match", "inventory", "order_item__match_sector",
+                              "order_item__price_category")
+              .filter(pk=ticket_id, order__buyer=user).first())
+    if ticket is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    return TicketView(ticket=ticket,
+                      tier=ticket_tier(kick_off=ticket.match.kick_off_time, now=timezone.now()))
