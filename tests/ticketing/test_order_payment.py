@@ -326,3 +326,17 @@ def test_two_simultaneous_deliveries_of_one_success_issue_one_set_of_tickets(
     assert SeatAuditLog.objects.filter(to_status=SeatStatus.SOLD).count() == 2
     assert EmailLog.objects.filter(template_key="order_confirmation").count() == 1
     assert not Refund.objects.exists()
+
+
+def test_bought_tickets_count_towards_the_four_ticket_limit(
+        buyer, match, zone, django_capture_on_commit_callbacks):
+    order = ordered(buyer, match, zone, quantity=3)
+    pay(buyer, order, django_capture_on_commit_callbacks)
+
+    refused = buyer.post("/api/cart/add", {"match_id": match.id, "zone_id": zone.id,
+                                           "quantity": 2}, format="json")
+    allowed = buyer.post("/api/cart/add", {"match_id": match.id, "zone_id": zone.id,
+                                           "quantity": 1}, format="json")
+
+    assert_error(refused, 422, "ticket_limit_reached")
+    assert allowed.status_code == 201

@@ -29,6 +29,7 @@ from seating.services.allocation import Algorithm, Hold, allocate, holds_release
 from ticketing import catalog
 from ticketing.cart_models import Cart, CartItem, CartStatus
 from ticketing.models import User
+from ticketing.order_models import OrderItem, OrderStatus
 
 TRANSITIONS = {
     CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
@@ -40,12 +41,13 @@ EXPIRE_BATCH = 500
 
 def tickets_held_or_bought(*, user, match: Match, now: datetime | None = None) -> int:
     """Tickets the fan has for the match, counted against MAX_TICKETS_PER_FAN_PER_MATCH: what
-    their live cart holds now. TODO(orders): add the tickets of their paid and pending orders
-    once the orders layer exists."""
+    their live cart holds (an unpaid order's seats are still its cart's) plus what they bought."""
     now = now or timezone.now()
     held = CartItem.objects.filter(cart__user=user, cart__match=match,
                                    cart__status=CartStatus.OPEN, cart__expires_at__gt=now)
-    return held.aggregate(n=Sum("quantity"))["n"] or 0
+    bought = OrderItem.objects.filter(order__buyer=user, order__match=match,
+                                      order__status=OrderStatus.COMPLETED)
+    return (held.aggregate(n=Sum("quantity"))["n"] or 0) + bought.count()
 
 
 def cart_effective_status(cart: Cart, now: datetime | None = None) -> str:
