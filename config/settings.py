@@ -143,6 +143,7 @@ CELERY_BEAT_SCHEDULE = {
     "queue-tick": {"task": "queueing.tasks.queue_tick", "schedule": 5.0},
     "queue-positions": {"task": "queueing.tasks.queue_positions_push", "schedule": 60.0},
     "cart-expiry": {"task": "ticketing.tasks.carts_expire", "schedule": 30.0},
+    "order-expiry": {"task": "ticketing.tasks.orders_expire", "schedule": 60.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from ticketing.services import cart
+from ticketing.services import cart, checkout
 
 
 @shared_task
@@ -11,3 +11,9 @@ def carts_expire() -> int:
     EXPIRED and their seats go back. The seats are free for others before this runs (an
     expired hold counts as available); this makes the cart's status and the audit say so."""
     return cart.carts_expire()
+
+
+@shared_task
+def orders_expire() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE "order-expiry"): unpaid orders whose hold lapsed."""
+    return checkout.orders_expire()

@@ -340,3 +340,34 @@ def test_bought_tickets_count_towards_the_four_ticket_limit(
 
     assert_error(refused, 422, "ticket_limit_reached")
     assert allowed.status_code == 201
+
+
+def test_the_sweep_expires_unpaid_orders_whose_hold_lapsed(buyer, match, zone):
+    from ticketing.tasks import orders_expire
+
+    order = ordered(buyer, match, zone, quantity=1)
+    assert orders_expire.delay().get() == 0  # its hold is still live
+    order.cart.expires_at = timezone.now() - timedelta(seconds=1)
+    order.cart.save(update_fields=["expires_at"])
+
+    assert orders_expire.delay().get() == 1
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+
+
+def test_a_late_payment_is_refunded_once_even_if_the_refund_task_runs_again(
+        buyer, match, zone, django_capture_on_commit_callbacks):
+    from payments.tasks import payment_refund_all
+
+    order = ordered(buyer, match, zone, quantity=1)
+    order.cart.expires_at = timezone.now() - timedelta(seconds=1)
+    order.cart.save(update_fields=["expires_at"])
+    pay(buyer, order, django_capture_on_commit_callbacks)
+    payment = Payment.objects.get(reference=f"order:{order.id}")
+
+    payment_refund_all.delay(payment.pk, "hold expired before payment")
+
+    assert Refund.objects.filter(payment=payment).count() == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED

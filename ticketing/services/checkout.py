@@ -30,9 +30,11 @@ from core.errors import (
 )
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
+from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
-from payments.services import payment_local_complete, payment_refund, payment_start
+from payments.services import payment_local_complete, payment_start
+from payments.tasks import payment_refund_all
 from queueing.services import queue_window_complete
 from seating.models import GeneralAdmissionHold, HoldStatus, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
@@ -380,9 +382,30 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
                 _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
                             ended_at=now)
                 refund_reason = "hold expired before payment"
-    if refund_reason:  # outside every lock: the provider is called
-        payment_refund(payment=payment, reason=refund_reason, actor=None)
+    if refund_reason:  # a task, so a provider outage is retried rather than lost
+        enqueue_on_commit(payment_refund_all, payment.pk, refund_reason)
     return order
+
+
+def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Unpaid orders whose cart hold has lapsed become EXPIRED (a payment that still succeeds
+    later is refunded by `order_payment_succeeded`). Returns how many expired."""
+    now = now or timezone.now()
+    lapsed = (Order.objects.filter(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.FAILED])
+              .exclude(cart__status=CartStatus.OPEN, cart__expires_at__gt=now)
+              .values_list("pk", flat=True)[:limit])
+    expired = 0
+    for order_id in list(lapsed):
+        with transaction.atomic():
+            order = (Order.objects.select_for_update(skip_locked=True)
+                     .filter(pk=order_id, status__in=[OrderStatus.PENDING_PAYMENT,
+                                                      OrderStatus.FAILED]).first())
+            if order is None:
+                continue
+            _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
+                        ended_at=now)
+            expired += 1
+    return expired
 
 
 def order_payment_failed(*, payment: Payment) -> Order | None:
