@@ -250,4 +250,4 @@ MAX_TICKETS_PER_FAN_PER_MATCH = 4
 CART_HOLD_MINUTES = 20
 STATUS_SUMMARY_CACHE_SECONDS = 30
 QUEUE_HEARTBEAT_TIMEOUT_MINUTES = 30
-QUEUE_IS_BLACKLISTED = ""  # dotted path of a `(user) -> bool` check; wired with checkout
+QUEUE_IS_BLACKLISTED = "ticketing.services.profiles.fan_is_blacklisted"  # (user) -> bool

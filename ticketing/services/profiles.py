@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accessctl.services import blacklist_check
 from core.audit import audit_record, snapshot
-from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.oib import oib_validate
 from core.pii import keyed_hash
 from ticketing.models import CROATIA, Profile, SavedProfile, User
@@ -173,3 +174,17 @@ def saved_profile_delete(*, user: User, profile_id: int, request=None) -> None:
         audit_record(actor=user, action="saved_profile.deleted", obj=profile,
                      before=snapshot(profile, *AUDITED), request=request)
         profile.delete()
+
+
+def fan_is_blacklisted(user) -> bool:
+    """settings.QUEUE_IS_BLACKLISTED: is the fan's own OIB on the blacklist? A hit is logged as
+    a refused attempt (context "queue_join"). Like blacklist_check, call it outside any
+    transaction."""
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None or not profile.oib:
+        return False
+    try:
+        blacklist_check(oibs=[profile.oib], user=user, context="queue_join")
+    except Forbidden:
+        return True
+    return False
