@@ -1,14 +1,13 @@
 """Stripe webhooks (E8-F1): signature checks, and idempotent, ordered status changes that fire
 each payments signal once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from payments.models import Payment, PaymentStatus, Refund, WebhookEvent
 from payments.services import payment_start, webhook_handle
+from tests.concurrency import run_together
 from tests.payments.conftest import event, intent_event, sign
 
 URL = "/api/webhooks/stripe"
@@ -144,23 +143,8 @@ def test_unknown_events_are_stored_and_ignored(api, payment):
 def test_ten_simultaneous_deliveries_of_one_success_make_one_transition(payment, sent):
     body = intent_event("payment_intent.succeeded", payment)
     signature = sign(body)
-    barrier = threading.Barrier(10)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            webhook_handle(payload=body, signature=signature)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(10, lambda _: webhook_handle(payload=body, signature=signature))
+    errors = [r for r in results if isinstance(r, Exception)]
 
     assert errors == []
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED
@@ -172,23 +156,9 @@ def test_ten_simultaneous_deliveries_of_one_success_make_one_transition(payment,
 @pytest.mark.django_db(transaction=True)
 def test_ten_simultaneous_distinct_success_events_still_make_one_transition(payment, sent):
     bodies = [intent_event("payment_intent.succeeded", payment) for _ in range(10)]
-    barrier = threading.Barrier(10)
-    errors = []
-
-    def worker(body):
-        try:
-            barrier.wait()
-            webhook_handle(payload=body, signature=sign(body))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(10, lambda i: webhook_handle(payload=bodies[i],
+                                                        signature=sign(bodies[i])))
+    errors = [r for r in results if isinstance(r, Exception)]
 
     assert errors == []
     assert WebhookEvent.objects.count() == 10

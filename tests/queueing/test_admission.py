@@ -2,14 +2,12 @@
 windows, issues a signed token, tells the fan (push + WebSocket); windows expire or complete
 and free their slot; add-to-cart asks queue_window_check."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from django.db import connection
 from django.utils import timezone
 
 from config.asgi import application
@@ -17,6 +15,7 @@ from core.errors import Forbidden
 from core.models import PushLog, PushPriority
 from queueing import services
 from queueing.models import QueueEntry, QueueStatus
+from tests.concurrency import run_together
 from tests.queueing.factories import make_queue
 from tests.ticketing.test_user_events_ws import ORIGIN, WebsocketCommunicator
 
@@ -213,19 +212,6 @@ def test_the_fan_gets_the_position_on_connect_and_the_window_on_admission(login)
 def test_two_admission_runs_racing_never_exceed_the_cap(make_user):
     queue = make_queue(max_open_windows=5)
     fill(queue, make_user, 20)
-    barrier = threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait()
-            services.queue_admit(match=queue.match)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(2, lambda _: services.queue_admit(match=queue.match))
 
     assert admitted(queue) == 5

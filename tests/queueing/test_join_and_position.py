@@ -1,17 +1,16 @@
 """Joining the waiting room and keeping a place: POST /api/queue/{id}/join, GET …/status,
 POST …/heartbeat (E5-F1, E5-F5)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from queueing import services
 from queueing.models import QueueEntry, QueueStatus
+from tests.concurrency import run_together
 from tests.queueing.factories import make_queue
 from tests.seating.factories import make_match
 
@@ -204,22 +203,8 @@ def test_the_redis_index_heals_itself_after_redis_lost_it(make_user, queue):
 def test_thirty_fans_joining_at_once_get_thirty_distinct_positions(make_user):
     queue = make_queue()
     users = [make_user() for _ in range(30)]
-    barrier = threading.Barrier(30)
-    positions = [None] * 30
-
-    def run(index):
-        try:
-            barrier.wait()
-            positions[index] = services.queue_join(match_id=queue.match_id,
-                                                   user=users[index]).position
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    positions = run_together(30, lambda i: services.queue_join(match_id=queue.match_id,
+                                                               user=users[i]).position)
 
     assert sorted(positions) == list(range(1, 31))
     assert services.queue_size(queue.match_id) == 30

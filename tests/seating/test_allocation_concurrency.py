@@ -1,41 +1,19 @@
 """Many fans allocating at once on PostgreSQL: nobody gets a seat twice, nothing is oversold."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from core.errors import Conflict
 from seating.models import SeatAuditLog, SeatInventory, SeatStatus
 from seating.services.allocation import Hold, allocate
 from seating.services.inventory import seats_transition
+from tests.concurrency import run_together
 from tests.seating.layouts import build_sector
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Conflict as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def hold(index):
@@ -46,7 +24,7 @@ def test_fifty_fans_racing_for_the_last_ten_seats_get_exactly_ten():
     sector = build_sector(["SSSSXSSSXSSS", "SXXSSSXSSSSS", "SSSXXSSSXSXS", "SSSSSSSXSSSS"])
     assert sector.inventory.filter(status=SeatStatus.AVAILABLE).count() == 10
 
-    results = run_in_threads(50, lambda i: allocate(match=sector.match, sectors=[sector],
+    results = run_together(50, lambda i: allocate(match=sector.match, sectors=[sector],
                                                     quantity=1, hold=hold(i)))
 
     won = [r for r in results if not isinstance(r, Conflict)]
@@ -64,7 +42,7 @@ def test_fifty_fans_racing_for_the_last_ten_seats_get_exactly_ten():
 def test_groups_racing_for_a_sector_never_share_a_seat_or_oversell():
     sector = build_sector(["X" * 12] * 5)  # 60 seats
 
-    results = run_in_threads(50, lambda i: allocate(match=sector.match, sectors=[sector],
+    results = run_together(50, lambda i: allocate(match=sector.match, sectors=[sector],
                                                     quantity=1 + i % 4, hold=hold(i)))
 
     won = [r for r in results if not isinstance(r, Conflict)]
@@ -88,7 +66,7 @@ def test_an_admin_blocking_seats_during_a_rush_never_blocks_a_held_seat():
                                     reason="camera platform", skip_held=True)
         return allocate(match=sector.match, sectors=[sector], quantity=2, hold=hold(index))
 
-    results = run_in_threads(16, work)
+    results = run_together(16, work)
 
     blocked = results[0]
     held = set(SeatInventory.objects.filter(match_sector=sector, status=SeatStatus.RESERVED)

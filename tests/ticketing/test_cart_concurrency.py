@@ -1,14 +1,13 @@
 """Carts under a rush, on PostgreSQL (SQLite serialises everything and would hide races)."""
 
-import threading
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from core.errors import DomainError
 from seating.models import SeatInventory, SeatStatus
+from tests.concurrency import run_together
 from tests.ticketing.test_cart import on_sale_match, seated_zone
 from ticketing.cart_models import Cart, CartItem
 from ticketing.services.cart import cart_add
@@ -22,29 +21,14 @@ CONNECTIONS = 20
 def rush(adds: list) -> Counter:
     """Run each (user, match, zone) add in its own thread, all released at once; count the
     outcomes by error code ("ok" for a success)."""
-    outcomes: Counter = Counter()
-    barrier, gate, lock = threading.Barrier(len(adds)), threading.Semaphore(CONNECTIONS), \
-        threading.Lock()
 
-    def run(user, match, zone):
-        barrier.wait()
-        with gate:
-            try:
-                cart_add(user=user, match_id=match.id, zone_id=zone.id, quantity=1)
-                outcome = "ok"
-            except DomainError as error:
-                outcome = error.code
-            finally:
-                connection.close()
-        with lock:
-            outcomes[outcome] += 1
+    def add(index: int) -> str:
+        user, match, zone = adds[index]
+        cart_add(user=user, match_id=match.id, zone_id=zone.id, quantity=1)
+        return "ok"
 
-    threads = [threading.Thread(target=run, args=args) for args in adds]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    results = run_together(len(adds), add, max_connections=CONNECTIONS)
+    return Counter(r.code if isinstance(r, DomainError) else r for r in results)
 
 
 def test_200_fans_racing_for_10_seats_get_exactly_10_and_no_seat_twice(make_user):

@@ -2,13 +2,11 @@
 EXPIRED and refunded; failed -> retryable. Payments go through the local provider and the real
 signed-webhook service; the receivers run on commit as in production."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from core.models import EmailLog, PushLog
@@ -18,6 +16,7 @@ from payments.signals import payment_succeeded
 from queueing import services as queue
 from queueing.models import QueueConfig, QueueStatus
 from seating.models import SeatAuditLog, SeatInventory, SeatStatus
+from tests.concurrency import run_together
 from tests.payments.conftest import intent_event
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_cart import on_sale_match, seated_zone
@@ -301,23 +300,8 @@ def test_two_simultaneous_deliveries_of_one_success_issue_one_set_of_tickets(
     order = ordered(fan, match, zone, 2)
     Payment.objects.update(status=PaymentStatus.SUCCEEDED)  # as the webhook left it
     payment = Payment.objects.get()
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            payment_succeeded.send(sender=Payment, payment=payment)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(2, lambda _: payment_succeeded.send(sender=Payment, payment=payment))
+    errors = [r for r in results if isinstance(r, Exception)]
 
     assert errors == []
     order.refresh_from_db()

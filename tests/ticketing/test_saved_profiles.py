@@ -1,13 +1,12 @@
 """E1-F4: saved profiles (people a fan buys for), through /api/users/me/saved-profiles."""
 
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection
 from stdnum.iso7064 import mod_11_10
 
 from core.errors import DomainError
+from tests.concurrency import run_together
 from ticketing.models import SavedProfile
 from ticketing.services.profiles import saved_profile_create
 
@@ -203,28 +202,17 @@ def test_a_fan_cannot_see_change_or_delete_someone_elses_saved_profile(fan, othe
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_creations_stop_at_exactly_10(make_user):
     user = make_user()
-    start = threading.Barrier(20)
-    created, refused, unexpected = [], [], []
+    def add(n: int):
+        data = {"first_name": f"Person {n}", "last_name": "Horvat",
+                "date_of_birth": date(2010, 1, 1), "nationality": "HR", "oib": valid_oib(n + 1)}
+        return saved_profile_create(user=user, data=data)
 
-    def add(n: int) -> None:
-        try:
-            start.wait()
-            data = {"first_name": f"Person {n}", "last_name": "Horvat",
-                    "date_of_birth": date(2010, 1, 1), "nationality": "HR",
-                    "oib": valid_oib(n + 1)}
-            created.append(saved_profile_create(user=user, data=data))
-        except DomainError as exc:
-            refused.append(exc.code)
-        except Exception as exc:  # a deadlock or IntegrityError would land here
-            unexpected.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=add, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(20, add)
+    created = [r for r in results if not isinstance(r, Exception)]
+    refused = [r.code for r in results if isinstance(r, DomainError)]
+    # a deadlock or IntegrityError would land here
+    unexpected = [r for r in results if isinstance(r, Exception)
+                  and not isinstance(r, DomainError)]
 
     assert unexpected == []
     assert len(created) == 10
