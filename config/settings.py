@@ -251,3 +251,10 @@ CART_HOLD_MINUTES = 20
 STATUS_SUMMARY_CACHE_SECONDS = 30
 QUEUE_HEARTBEAT_TIMEOUT_MINUTES = 30
 QUEUE_IS_BLACKLISTED = "ticketing.services.profiles.fan_is_blacklisted"  # (user) -> bool
+# Waiting-room pushes (E5-F3): "almost at the front" once a fan's place is at most this; a
+# "moving up" push whenever the place improved by this percent since the fan's last one.
+QUEUE_PUSH_NEAR_FRONT_POSITION = env.int("QUEUE_PUSH_NEAR_FRONT_POSITION", default=50)
+QUEUE_PUSH_PROGRESS_PERCENT = env.int("QUEUE_PUSH_PROGRESS_PERCENT", default=50)
+# How often waiting fans get their place over the WebSocket (E5-F2), and pushes are reviewed.
+QUEUE_POSITIONS_PUSH_SECONDS = env.float("QUEUE_POSITIONS_PUSH_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["queue-positions"]["schedule"] = QUEUE_POSITIONS_PUSH_SECONDS

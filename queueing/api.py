@@ -1,4 +1,4 @@
-"""Fan API for the waiting room (E5-F1, F4, F5): join, status, heartbeat.
+"""Fan API for the waiting room (E5-F1, F4, F5): join, status, heartbeat, leave.
 Views call a service and render its QueueView."""
 
 from drf_spectacular.utils import extend_schema
@@ -47,3 +47,11 @@ class QueueHeartbeatView(APIView):
                    summary="Keep your place (it is lost after 30 minutes without a heartbeat)")
     def post(self, request, match_id: int):
         return _render(services.queue_heartbeat(match_id=match_id, user=request.user))
+
+
+class QueueLeaveView(APIView):
+    @extend_schema(request=None, responses=QueueOut, tags=["queue"],
+                   summary="Leave the queue (or give up your purchase window); "
+                           "joining again puts you at the back")
+    def post(self, request, match_id: int):
+        return _render(services.queue_leave(match_id=match_id, user=request.user))

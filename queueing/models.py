@@ -54,6 +54,11 @@ class QueueEntry(models.Model):
     window_expires_at = models.DateTimeField(null=True, blank=True)
     admission_token = models.TextField(blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # What the fan was told by push, so each threshold is pushed once (queueing.services):
+    # the place at the last "moving up" push (or first seen after opening), and when the
+    # "almost at the front" push went out.
+    progress_notified_position = models.PositiveIntegerField(null=True, blank=True)
+    near_front_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["match_id", "sort_key", "id"]

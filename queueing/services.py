@@ -12,7 +12,13 @@ re-synced by every admission tick (`queue_tick`). `entry_position` is the one pl
 Admission (`queue_admit`) runs under the QueueConfig row lock, so concurrent runs never exceed the
 per-minute rate or the cap on open windows; every join takes the same lock, so simultaneous
 joiners get distinct positions. A window or heartbeat that ran out counts as gone the moment it
-runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not the sweep has run."""
+runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not the sweep has run.
+
+Pushes (E5-F3/F4), each with a deeplink, each sent once: "moving up" when the place improved by
+QUEUE_PUSH_PROGRESS_PERCENT since the last one, "almost at the front" at
+QUEUE_PUSH_NEAR_FRONT_POSITION, "it's your turn" on admission, "window expired" when the sweep
+ends an unused window. The entry records what was sent; a conditional update claims each push,
+so overlapping runs never send one twice."""
 
 import math
 import random
@@ -43,10 +49,14 @@ TOKEN_SALT = "queueing.admission"
 # Pre-open keys stay within a double's exact integers, so Redis scores equal the database keys.
 PRE_OPEN_KEY_SPAN = 2**52
 WAIT_MESSAGE = "You need to wait for your turn in the queue before adding tickets to your cart."
+# Screens of the fan app that a push opens.
+DEEPLINK_BUY = "match/{match_id}/buy"
+DEEPLINK_QUEUE = "match/{match_id}/queue"
 
 TRANSITIONS = {
     QueueStatus.WAITING: {QueueStatus.ADMITTED, QueueStatus.LEFT, QueueStatus.DROPPED},
-    QueueStatus.ADMITTED: {QueueStatus.COMPLETED, QueueStatus.EXPIRED},
+    # LEFT: the fan gave up an unused window, which frees its slot at once.
+    QueueStatus.ADMITTED: {QueueStatus.COMPLETED, QueueStatus.EXPIRED, QueueStatus.LEFT},
 }
 
 
@@ -228,7 +238,9 @@ def _blacklisted(user) -> bool:
 # --- Fan operations -------------------------------------------------------------------------
 
 def queue_join(*, match_id: int, user) -> QueueView:
-    """Join the match's queue; joining again returns the same entry (and counts as a heartbeat)."""
+    """Join the match's queue; joining again returns the same entry (and counts as a heartbeat).
+    A fan who was in this queue before (left, dropped, window expired or used) goes to the back,
+    even before opening: a new random pre-open key would let a fan re-draw a better place."""
     if _blacklisted(user):
         raise Forbidden("You cannot buy tickets for this match.", code="blacklisted")
     with transaction.atomic():
@@ -239,7 +251,8 @@ def queue_join(*, match_id: int, user) -> QueueView:
             QueueEntry.objects.filter(pk=entry.pk).update(last_heartbeat_at=now)
             entry.last_heartbeat_at = now
         else:
-            if now < config.opens_at:
+            returning = QueueEntry.objects.filter(match_id=match_id, user=user).exists()
+            if now < config.opens_at and not returning:
                 sort_key = -random.randint(1, PRE_OPEN_KEY_SPAN)
             else:
                 sort_key = config.next_sort_key
@@ -279,6 +292,22 @@ def queue_heartbeat(*, match_id: int, user) -> QueueView:
     return _view(entry, config)
 
 
+def queue_leave(*, match_id: int, user) -> QueueView:
+    """The fan leaves: a waiting place is given up, an open window frees its slot at once.
+    Joining again later goes to the back of the queue. Seats already in the fan's cart stay
+    held until the cart's expiry (DELETE /api/cart frees them)."""
+    if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
+        raise NotFound("Match not found.", code="match_not_found")
+    now = timezone.now()
+    with transaction.atomic():
+        entry = _live_entry(match_id=match_id, user=user, now=now)
+        if entry is None:
+            raise NotFound("You are not in the queue for this match.", code="not_in_queue")
+        _transition(entry, QueueStatus.LEFT, ended_at=now)
+    return QueueView(entry=entry, position=None, estimated_wait_seconds=None,
+                     total_queue_size=queue_size(match_id))
+
+
 # --- Admission windows ----------------------------------------------------------------------
 
 def admission_token_make(entry: QueueEntry) -> str:
@@ -298,6 +327,19 @@ def admission_token_verify(*, token: str, match_id: int, user_id: int,
     return data["e"]
 
 
+def _push_data(match_id: int, deeplink: str, **extra) -> dict:
+    # FCM data values must be strings.
+    return {"match_id": str(match_id), "deeplink": deeplink.format(match_id=match_id),
+            **{key: str(value) for key, value in extra.items()}}
+
+
+def _notify_window_expired(entry: QueueEntry) -> None:
+    push_send(user=entry.user, notification_type="queue_window_expired",
+              title="Your purchase window has expired",
+              body="Join the queue again to buy tickets; you will queue from the back.",
+              data=_push_data(entry.match_id, DEEPLINK_QUEUE))
+
+
 def _notify_admitted(entry: QueueEntry) -> None:
     event = {"type": "queue.admitted", "match_id": entry.match_id,
              "window": {"expires_at": entry.window_expires_at.isoformat(),
@@ -308,8 +350,7 @@ def _notify_admitted(entry: QueueEntry) -> None:
               body="You can buy tickets now. Your purchase window closes in "
                    f"{round((entry.window_expires_at - entry.admitted_at).total_seconds() / 60)} "
                    "minutes.",
-              data={"match_id": str(entry.match_id), "deeplink": f"match/{entry.match_id}/buy"},
-              priority=PushPriority.HIGH)
+              data=_push_data(entry.match_id, DEEPLINK_BUY), priority=PushPriority.HIGH)
 
 
 def queue_admit(*, match: Match) -> list[QueueEntry]:
@@ -357,13 +398,20 @@ def queue_admission_pause(*, config: QueueConfig, paused: bool, actor, request=N
 
 
 def queue_sweep(*, match: Match) -> dict:
-    """Expire windows that ran out (their slot is already free) and drop fans whose heartbeat
-    is older than HEARTBEAT_TIMEOUT (their place is lost)."""
+    """Expire windows that ran out (their slot is already free; the fan is told by push) and
+    drop fans whose heartbeat is older than HEARTBEAT_TIMEOUT (their place is lost)."""
     now = timezone.now()
     with transaction.atomic():
         entries = QueueEntry.objects.filter(match=match)
-        expired = entries.filter(status=QueueStatus.ADMITTED, window_expires_at__lte=now)
-        expired_count = expired.update(status=QueueStatus.EXPIRED, ended_at=now)
+        # Locked and skipped by a concurrent sweep, so each expiry is pushed once.
+        expired = list(entries.filter(status=QueueStatus.ADMITTED, window_expires_at__lte=now)
+                       .select_for_update(skip_locked=True, of=("self",))
+                       .select_related("user"))
+        expired_count = entries.filter(pk__in=[e.pk for e in expired],
+                                       status=QueueStatus.ADMITTED).update(
+            status=QueueStatus.EXPIRED, ended_at=now)
+        for entry in expired:
+            _notify_window_expired(entry)
         stale = entries.filter(status=QueueStatus.WAITING,
                                last_heartbeat_at__lte=now - HEARTBEAT_TIMEOUT)
         stale_ids = list(stale.values_list("id", flat=True))
@@ -394,20 +442,108 @@ def queue_window_check(*, match: Match, user) -> None:
         raise Forbidden(WAIT_MESSAGE, code="queue_wait")
 
 
+class Push:
+    """What a fan's place calls for (push_due)."""
+
+    NEAR_FRONT = "near_front"
+    PROGRESS = "progress"
+    BASELINE = "baseline"  # first place seen after opening: remembered, nothing sent
+
+
+def push_due(*, position: int, notified_position: int | None, near_front_sent: bool) -> str | None:
+    """Which push a waiting fan at `position` is due, given what they were sent before."""
+    if position <= settings.QUEUE_PUSH_NEAR_FRONT_POSITION:
+        return None if near_front_sent else Push.NEAR_FRONT
+    if notified_position is None:
+        return Push.BASELINE
+    if position * 100 <= notified_position * (100 - settings.QUEUE_PUSH_PROGRESS_PERCENT):
+        return Push.PROGRESS
+    return None
+
+
+def _waiting_places(match: Match, limit: int | None = None) -> list[tuple]:
+    """(entry id, user id, notified position, near-front sent at) of waiting fans in order."""
+    rows = (QueueEntry.objects.filter(match=match, status=QueueStatus.WAITING)
+            .order_by("sort_key", "id")
+            .values_list("id", "user_id", "progress_notified_position", "near_front_notified_at"))
+    return list(rows if limit is None else rows[:limit])
+
+
+def _notify_places(config: QueueConfig, places: list[tuple], rate: float) -> int:
+    """Send the pushes the fans' places call for (places from _waiting_places, position = index
+    + 1). Before opening nothing is sent: pre-open places are a shuffle, not progress.
+    Returns how many fans were pushed."""
+    now = timezone.now()
+    if now < config.opens_at:
+        return 0
+    due, baselines = {}, []
+    for position, (entry_id, _, notified, near_front_at) in enumerate(places, start=1):
+        kind = push_due(position=position, notified_position=notified,
+                        near_front_sent=near_front_at is not None)
+        if kind == Push.BASELINE:
+            baselines.append(QueueEntry(pk=entry_id, progress_notified_position=position))
+        elif kind is not None:
+            due[entry_id] = (kind, position)
+    QueueEntry.objects.bulk_update(baselines, ["progress_notified_position"], batch_size=1000)
+    sent = 0
+    for entry in QueueEntry.objects.filter(pk__in=due).select_related("user"):
+        kind, position = due[entry.pk]
+        with transaction.atomic():
+            # The claim: only the run that moves the record sends the push.
+            if kind == Push.NEAR_FRONT:
+                claimed = QueueEntry.objects.filter(
+                    pk=entry.pk, status=QueueStatus.WAITING, near_front_notified_at__isnull=True,
+                ).update(near_front_notified_at=now)
+            else:
+                claimed = QueueEntry.objects.filter(
+                    pk=entry.pk, status=QueueStatus.WAITING,
+                    progress_notified_position=entry.progress_notified_position,
+                ).update(progress_notified_position=position)
+            if claimed:
+                _notify_place(entry, kind, position, rate)
+                sent += 1
+    return sent
+
+
+def _notify_place(entry: QueueEntry, kind: str, position: int, rate: float) -> None:
+    minutes = math.ceil(estimated_wait_seconds(position=position, rate_per_minute=rate) / 60)
+    data = _push_data(entry.match_id, DEEPLINK_QUEUE, position=position)
+    if kind == Push.NEAR_FRONT:
+        push_send(user=entry.user, notification_type="queue_near_front",
+                  title="You're almost at the front!",
+                  body=f"You are number {position} in the queue. Keep the app open: your "
+                       "purchase window opens soon.", data=data, priority=PushPriority.HIGH)
+    else:
+        push_send(user=entry.user, notification_type="queue_progress",
+                  title="You're moving up the queue",
+                  body=f"You are now number {position} (about {minutes} min to go).", data=data)
+
+
 def queue_positions_broadcast(*, match: Match) -> int:
-    """Send every waiting fan their position, estimate and the queue size (one query for all).
-    Returns how many were sent."""
+    """Send every waiting fan their position, estimate and the queue size (one query for all),
+    and the pushes their places call for. Returns how many positions were sent."""
     config = QueueConfig.objects.filter(match=match, is_active=True).first()
     if config is None:
         return 0
-    user_ids = list(QueueEntry.objects.filter(match=match, status=QueueStatus.WAITING)
-                    .order_by("sort_key", "id").values_list("user_id", flat=True))
+    places = _waiting_places(match)
     rate = admission_rate(config=config)
-    for position, user_id in enumerate(user_ids, start=1):
+    for position, (_, user_id, _, _) in enumerate(places, start=1):
         event = {"type": "queue.position", "match_id": match.pk, "status": QueueStatus.WAITING,
                  "position": position,
                  "estimated_wait_time": estimated_wait_seconds(position=position,
                                                                rate_per_minute=rate),
-                 "total_queue_size": len(user_ids)}
+                 "total_queue_size": len(places)}
         broadcast_on_commit(user_group(match.pk, user_id), {"type": "queue.event", "event": event})
-    return len(user_ids)
+    _notify_places(config, places, rate)
+    return len(places)
+
+
+def queue_near_front_notify(*, match: Match) -> int:
+    """The cheap part of the pushes, run every tick: only the first
+    QUEUE_PUSH_NEAR_FRONT_POSITION fans can be due "almost at the front", and at a fast
+    admission rate they pass through that stretch in seconds. Returns how many were pushed."""
+    config = QueueConfig.objects.filter(match=match, is_active=True).first()
+    if config is None:
+        return 0
+    places = _waiting_places(match, limit=settings.QUEUE_PUSH_NEAR_FRONT_POSITION)
+    return _notify_places(config, places, admission_rate(config=config))
