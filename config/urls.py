@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("seating.urls")),
     path("", include("queueing.urls")),
     path("", include("payments.urls")),
+    path("", include("quotas.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -18,6 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("portal/", include("quotas.portal_urls")),
 ]
 
 handler404 = "core.exceptions.not_found"

@@ -30,6 +30,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.QUOTA_MANAGER: {
         "core.emailtemplate": ("view",),
+        "seating.match": ("view",),
+        "seating.seatinventory": ("view",),
+        "quotas.quota": ("view", "add", "change", "delete"),
+        "quotas.quotaseat": ("view",),
+        "quotas.quotaclaim": ("view",),
+        "quotas.importbatch": ("view", "add"),
     },
     Role.SUPPORT_AGENT: {
         "seating.match": ("view",),

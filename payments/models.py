@@ -4,6 +4,7 @@ in `payments.signals`. Every write goes through `payments.services`."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -113,3 +114,32 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.provider_refund_id} {self.amount} ({self.status})"
+
+
+class DebtStatus(models.TextChoices):
+    OPEN = "OPEN"  # tickets issued, money still owed
+    SETTLED = "SETTLED"
+    WRITTEN_OFF = "WRITTEN_OFF"
+
+
+class Debt(models.Model):
+    """Money owed for tickets issued with deferred payment (a quota with `deferred_payment`),
+    recorded against the debtor for a later payment offer (E8, e-računi). One per reference."""
+
+    debtor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="debts")
+    reference = models.CharField(max_length=100, unique=True,
+                                 help_text='What is owed for, e.g. "claim:7".')
+    description = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default=CURRENCY)
+    status = models.CharField(max_length=11, choices=DebtStatus.choices,
+                              default=DebtStatus.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.debtor_id} owes {self.amount} {self.currency} for {self.reference}"

@@ -20,6 +20,7 @@ from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from payments import signals
 from payments.models import (
     PAYMENT_TRANSITIONS,
+    Debt,
     Payment,
     PaymentStatus,
     Provider,
@@ -222,3 +223,17 @@ def payment_local_complete(*, payment: Payment) -> Payment:
     webhook_handle(payload=body, signature=signature)
     payment.refresh_from_db()
     return payment
+
+
+def debt_record(*, debtor, reference: str, amount: Decimal, description: str,
+                currency: str = CURRENCY) -> Debt:
+    """Record money owed for tickets issued with deferred payment; the same reference twice
+    records once."""
+    debt, created = Debt.objects.get_or_create(
+        reference=reference, defaults={"debtor": debtor, "amount": money(amount),
+                                       "currency": currency, "description": description[:200]})
+    if created:
+        audit_record(actor=None, action="debt.recorded", obj=debt,
+                     after={"reference": reference, "amount": str(debt.amount),
+                            "debtor_id": debtor.pk})
+    return debt

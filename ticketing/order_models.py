@@ -3,8 +3,10 @@
 An order is what a checkout of one cart becomes: one `OrderItem` per ticket (a standing cart
 item of 3 places is 3 items, each with its own holder), the amounts from `payments.pricing`,
 and a payment known to `payments` only as the reference `order:<id>`. Tickets are issued once
-the payment succeeded while the cart's holds were still live. Status moves only through
-`ticketing.services.checkout` (ORDER_TRANSITIONS there)."""
+the payment succeeded while the cart's holds were still live. A quota claim becomes an order
+too (source QUOTA, no cart), recorded COMPLETED with its tickets once the claim completes
+(`ticketing.services.direct_orders`). Status moves only through `ticketing.services.checkout`
+(ORDER_TRANSITIONS there)."""
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +25,11 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "REFUNDED"
 
 
+class OrderSource(models.TextChoices):
+    SHOP = "SHOP"  # a fan's cart
+    QUOTA = "QUOTA"  # a quota claim (quotas app), recorded once claimed
+
+
 class HolderSource(models.TextChoices):
     DEFAULT_PROFILE = "DEFAULT_PROFILE"
     SAVED_PROFILE = "SAVED_PROFILE"
@@ -36,8 +43,12 @@ class Order(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                               related_name="orders")
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="orders")
+    source = models.CharField(max_length=5, choices=OrderSource.choices,
+                              default=OrderSource.SHOP)
     # One order per cart: a second checkout of the same cart is refused by the database too.
-    cart = models.OneToOneField(Cart, on_delete=models.PROTECT, related_name="order")
+    # Quota claims have no cart (their hold is the claim's, see quotas.models.QuotaClaim).
+    cart = models.OneToOneField(Cart, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="order")
     number = models.CharField(max_length=20, unique=True, null=True, blank=True,
                               help_text='"HNS-2026-000123", set right after the row exists')
     status = models.CharField(max_length=15, choices=OrderStatus.choices,

@@ -13,7 +13,7 @@ that came too late runs after the order's transaction committed."""
 
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,10 +39,10 @@ from queueing.services import queue_window_complete
 from seating.models import GeneralAdmissionHold, HoldStatus, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
 from ticketing.cart_models import Cart, CartStatus
-from ticketing.models import CROATIA, Profile, SavedProfile
-from ticketing.order_models import HolderSource, Order, OrderItem, OrderStatus
+from ticketing.models import Profile
+from ticketing.order_models import Order, OrderItem, OrderStatus
 from ticketing.services import cart as carts
-from ticketing.services.profiles import age_on, identity_check
+from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -53,9 +53,6 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.EXPIRED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.REFUNDED: frozenset(),
 }
-HOLDER_IDENTITY = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
-                   "passport_number", "email")
-MANUAL_REQUIRED = ("first_name", "last_name", "date_of_birth", "nationality")
 REFERENCE_PREFIX = "order:"
 
 
@@ -113,71 +110,6 @@ def order_payment(order: Order) -> Payment | None:
     return Payment.objects.filter(idempotency_key=order.payment_idempotency_key).first()
 
 
-# --- holders ----------------------------------------------------------------------------------
-
-def _default_holder(profile: Profile, given: dict) -> dict:
-    """The first holder is the buyer's own profile; the request may repeat it but not change it."""
-    if given.get("saved_profile_id"):
-        raise ValidationFailed("The first ticket holder is always you (your default profile).",
-                               code="first_holder_locked", field="holders[0]")
-    for name in HOLDER_IDENTITY:
-        value = given.get(name)
-        if value not in (None, "") and str(value).strip().upper() != \
-                str(getattr(profile, name) or "").strip().upper():
-            raise ValidationFailed(
-                "The first ticket holder is always you; change your details in your profile.",
-                code="first_holder_locked", field=f"holders[0].{name}")
-    return {name: getattr(profile, name) for name in HOLDER_IDENTITY} | {
-        "holder_source": HolderSource.DEFAULT_PROFILE, "saved_profile": None}
-
-
-def _other_holder(*, user, given: dict, index: int) -> dict:
-    if given.get("saved_profile_id"):
-        saved = SavedProfile.objects.filter(user=user, pk=given["saved_profile_id"]).first()
-        if saved is None:
-            raise ValidationFailed("No such saved profile.", code="saved_profile_not_found",
-                                   field=f"holders[{index}].saved_profile_id")
-        data = {name: getattr(saved, name) for name in HOLDER_IDENTITY}
-        source = HolderSource.SAVED_PROFILE
-    else:
-        missing = [name for name in MANUAL_REQUIRED if not given.get(name)]
-        if missing:
-            raise ValidationFailed(
-                f"Holder {index + 1} needs a saved profile or {', '.join(missing)}.",
-                code="holder_incomplete", field=f"holders[{index}].{missing[0]}")
-        data = {name: given.get(name) or "" for name in HOLDER_IDENTITY}
-        data["date_of_birth"] = given["date_of_birth"]
-        source = HolderSource.MANUAL_ENTRY
-        saved = None
-    try:
-        identity_check(data)  # the same rules and messages as profiles (422)
-    except ValidationFailed as exc:
-        exc.fields = {f"holders[{index}].{k}": v for k, v in exc.fields.items()}
-        raise
-    if data["nationality"] != CROATIA:
-        data["oib"] = data.get("oib") or ""
-    return data | {"holder_source": source, "saved_profile": saved}
-
-
-def _holders(*, user, profile: Profile | None, given: list[dict], count: int) -> list[dict]:
-    if len(given) != count:
-        raise ValidationFailed(f"Give exactly one ticket holder per ticket ({count}).",
-                               code="holder_count", field="holders")
-    if profile is None or not profile.is_complete:
-        raise ValidationFailed("Complete your ticketing profile before checking out: you are "
-                               "the first ticket holder.", code="profile_incomplete")
-    holders = [_default_holder(profile, given[0])]
-    holders += [_other_holder(user=user, given=g, index=i)
-                for i, g in enumerate(given[1:], start=1)]
-    today = timezone.localdate()
-    for holder in holders:
-        born: date = holder["date_of_birth"]
-        holder["is_minor"] = age_on(born, today) < settings.DEFAULT_PROFILE_MIN_AGE
-        if holder["is_minor"]:  # E4-F5: a minor's tickets go to the buyer
-            holder["email"] = user.email
-    return holders
-
-
 # --- checkout ---------------------------------------------------------------------------------
 
 def _check_cart(cart: Cart, now: datetime) -> None:
@@ -203,7 +135,7 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
     if Order.objects.filter(cart=cart).exists():
         raise Conflict("This cart was already checked out.", code="order_exists")
     profile = Profile.objects.filter(user=user).first()
-    people = _holders(user=user, profile=profile, given=holders, count=count)
+    people = holders_resolve(user=user, profile=profile, given=holders, count=count)
 
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
                     context="checkout", reference=f"cart:{cart.pk}")
@@ -333,10 +265,10 @@ def _sell(order: Order, cart: Cart, payment: Payment, now: datetime) -> None:
                 paid_at=now, ended_at=now)
     with contextlib.suppress(InvalidTransition):  # bought without the waiting room
         queue_window_complete(match=order.match, user=order.buyer)
-    _notify_completed(order, len(tickets))
+    order_notify_completed(order, len(tickets))
 
 
-def _notify_completed(order: Order, ticket_count: int) -> None:
+def order_notify_completed(order: Order, ticket_count: int) -> None:
     """Both only log here; delivery runs after commit (email_send / push_send do that)."""
     buyer = order.buyer
     profile = Profile.objects.filter(user=buyer).first()

@@ -1,0 +1,200 @@
+"""What every quota write shares: the status machines, the lock, lapsed claims, access, sync.
+
+Locking: every write on a quota or any of its subquotas first locks the ROOT quota's row
+(`root_lock`), then releases its lapsed claims, then works. Claims, delegations, retractions,
+cancellations and payment outcomes of one quota family therefore run one at a time, and the
+seat inventory rows are only locked after the root (never the other way round)."""
+
+from collections import Counter
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import Forbidden, InvalidTransition, NotFound
+from core.transactions import broadcast_on_commit
+from quotas.models import (
+    ClaimStatus,
+    Quota,
+    QuotaClaim,
+    QuotaSeat,
+    QuotaSeatStatus,
+    QuotaStatus,
+)
+from seating.models import SeatInventory, SeatStatus
+from seating.services.allocation import holds_release
+
+Q_ = QuotaStatus
+ROOT_TRANSITIONS: dict[str, frozenset[str]] = {
+    Q_.ACTIVE: frozenset({Q_.FULLY_CLAIMED, Q_.CANCELLED}),
+    Q_.FULLY_CLAIMED: frozenset({Q_.ACTIVE, Q_.CANCELLED}),  # ACTIVE again after a refund
+    Q_.CANCELLED: frozenset(),
+}
+SUBQUOTA_TRANSITIONS: dict[str, frozenset[str]] = {
+    Q_.ALLOCATED: frozenset({Q_.RESERVED, Q_.SOLD, Q_.RETRACTED, Q_.CANCELLED}),
+    Q_.RESERVED: frozenset({Q_.ALLOCATED, Q_.SOLD, Q_.CANCELLED}),
+    Q_.SOLD: frozenset({Q_.RESERVED, Q_.CANCELLED}),
+    Q_.RETRACTED: frozenset(),
+    Q_.CANCELLED: frozenset(),
+}
+CLOSED_STATUSES = frozenset({Q_.CANCELLED, Q_.RETRACTED})
+
+
+def quota_transition(quota: Quota, to_status: str, *, actor=None, reason: str = "",
+                     **fields) -> None:
+    from_status = quota.status
+    if from_status == to_status and not fields:
+        return
+    table = SUBQUOTA_TRANSITIONS if quota.is_subquota else ROOT_TRANSITIONS
+    if from_status != to_status and to_status not in table[from_status]:
+        kind = "subquota" if quota.is_subquota else "quota"
+        raise InvalidTransition(f"A {from_status} {kind} cannot become {to_status}.")
+    quota.status = to_status
+    for name, value in fields.items():
+        setattr(quota, name, value)
+    quota.save(update_fields=["status", *fields, "updated_at"])
+    if from_status != to_status:
+        audit_record(actor=actor, action=f"quota.{to_status.lower()}", obj=quota,
+                     before={"status": from_status}, after={"status": to_status,
+                                                            "reason": reason})
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def own_seats(quota: Quota):
+    """The seats a quota holds itself: a root's undelegated seats, a subquota's delegated ones."""
+    if quota.is_subquota:
+        return QuotaSeat.objects.filter(subquota=quota)
+    return QuotaSeat.objects.filter(quota=quota, subquota__isnull=True)
+
+
+def free_seats(quota: Quota):
+    """Own seats nobody is claiming: ALLOCATED and not selected by a live claim."""
+    return own_seats(quota).filter(status=QuotaSeatStatus.ALLOCATED, claim__isnull=True)
+
+
+def seat_counts(quota: Quota) -> dict[str, int]:
+    """ALLOCATED / RESERVED / SOLD / CANCELLED of the quota's own seats, plus DELEGATED (seats
+    in live subquotas, whatever their state there) for a root."""
+    counts = Counter(own_seats(quota).values_list("status", flat=True))
+    result = {status: counts.get(status, 0) for status in QuotaSeatStatus.values}
+    if not quota.is_subquota:
+        result["DELEGATED"] = (QuotaSeat.objects.filter(quota=quota, subquota__isnull=False)
+                               .exclude(status=QuotaSeatStatus.CANCELLED).count())
+    return result
+
+
+def expiry_state(quota: Quota, now: datetime, warning_days: int) -> str:
+    """"none", "ok", "soon" or "past": the expiration date is only a reminder (E7 scope)."""
+    if quota.expires_at is None:
+        return "none"
+    if quota.expires_at <= now:
+        return "past"
+    return "soon" if (quota.expires_at - now).days < warning_days else "ok"
+
+
+# --- access -----------------------------------------------------------------------------------
+
+def is_holder(user, quota: Quota) -> bool:
+    return bool(user and user.is_authenticated and (
+        quota.recipient_user_id == user.pk
+        or quota.recipient_email.lower() == (user.email or "").lower()))
+
+
+def quota_for_holder(*, user, quota_id: int) -> Quota:
+    """The quota (404), only for its recipient (403 for anyone else)."""
+    quota = Quota.objects.select_related("match", "parent").filter(pk=quota_id).first()
+    if quota is None:
+        raise NotFound("No such quota.", code="quota_not_found")
+    if not is_holder(user, quota):
+        raise Forbidden("This quota belongs to someone else.", code="not_quota_holder")
+    if quota.recipient_user_id is None:
+        Quota.objects.filter(pk=quota.pk, recipient_user__isnull=True).update(
+            recipient_user=user)
+    return quota
+
+
+def holder_quotas(user):
+    """Every quota and subquota addressed to the user."""
+    return Quota.objects.filter(Q(recipient_user=user) | Q(recipient_email__iexact=user.email))
+
+
+# --- locking and lapsed claims ----------------------------------------------------------------
+
+def root_lock(quota: Quota, now: datetime | None = None) -> Quota:
+    """Lock the root of `quota`'s family and release its lapsed claims. Returns the root."""
+    root = Quota.objects.select_for_update().get(pk=quota.root_id)
+    claims_release_lapsed(root=root, now=now or timezone.now())
+    return root
+
+
+def claims_release_lapsed(*, root: Quota, now: datetime) -> int:
+    """Claims of the family whose hold lapsed: EXPIRED, their seats back to ALLOCATED (the
+    inventory too, if the sweep has not done it). Needs the root lock."""
+    lapsed = list(QuotaClaim.objects.filter(
+        Q(quota=root) | Q(quota__parent=root), status=ClaimStatus.ACTIVE, expires_at__lte=now))
+    for claim in lapsed:
+        claim_release(claim, to_status=ClaimStatus.EXPIRED, reason="claim expired")
+    return len(lapsed)
+
+
+def claim_release(claim: QuotaClaim, *, to_status: str, reason: str, actor=None) -> None:
+    """End a live claim without a sale: its seats return to ALLOCATED in the quota (and in the
+    inventory, owned by the quota again). Needs the root lock."""
+    seats = list(claim.seats.exclude(status__in=[QuotaSeatStatus.SOLD,
+                                                 QuotaSeatStatus.CANCELLED]))
+    held = [s.inventory_id for s in seats
+            if s.status == QuotaSeatStatus.RESERVED and s.inventory_id]
+    if held:
+        holds_release(owner=claim.hold_owner, reason=reason, actor=actor)  # -> ALLOCATED
+        # Owned by the quota again (the periodic sweep may have released them already).
+        SeatInventory.objects.filter(id__in=held, status=SeatStatus.ALLOCATED).update(
+            hold_owner=claim.quota.hold_owner)
+    QuotaSeat.objects.filter(id__in=[s.id for s in seats]).update(
+        status=QuotaSeatStatus.ALLOCATED, claim=None)
+    claim.status = to_status
+    claim.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=f"quota_claim.{to_status.lower()}", obj=claim,
+                 after={"reason": reason, "seats": len(seats)})
+    status_refresh(claim.quota)
+
+
+# --- derived statuses -------------------------------------------------------------------------
+
+def status_refresh(quota: Quota, *, actor=None) -> None:
+    """Bring a quota's status in line with its seats (and its root's, for a subquota)."""
+    if quota.status in CLOSED_STATUSES:
+        if quota.is_subquota:
+            status_refresh(quota.parent, actor=actor)
+        return
+    live = Counter(QuotaSeat.objects.filter(
+        Q(subquota=quota) if quota.is_subquota else Q(quota=quota),
+    ).exclude(status=QuotaSeatStatus.CANCELLED).values_list("status", flat=True))
+    if quota.is_subquota:
+        selected = own_seats(quota).filter(claim__status=ClaimStatus.ACTIVE).exists()
+        if live and set(live) == {QuotaSeatStatus.SOLD}:
+            target = Q_.SOLD
+        elif live.get(QuotaSeatStatus.SOLD) or live.get(QuotaSeatStatus.RESERVED) or selected:
+            target = Q_.RESERVED
+        else:
+            target = Q_.ALLOCATED
+        quota_transition(quota, target, actor=actor, reason="seats changed")
+        status_refresh(quota.parent, actor=actor)
+        return
+    all_sold = bool(live) and set(live) == {QuotaSeatStatus.SOLD}
+    quota_transition(quota, Q_.FULLY_CLAIMED if all_sold else Q_.ACTIVE, actor=actor,
+                     reason="seats changed")
+
+
+# --- live sync --------------------------------------------------------------------------------
+
+def sync_group(root_id: int) -> str:
+    return f"quota.{root_id}"
+
+
+def sync_notify(quota: Quota, event: str, **data) -> None:
+    """Tell every open portal page and app screen of the quota family, after commit."""
+    broadcast_on_commit(sync_group(quota.root_id), {
+        "type": "quota.changed",
+        "event": {"event": event, "quota_id": quota.pk, "root_id": quota.root_id, **data}})

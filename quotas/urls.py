@@ -1,0 +1,3 @@
+from quotas import api, portal_api
+
+urlpatterns = [*api.urlpatterns, *portal_api.urlpatterns]

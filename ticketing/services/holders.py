@@ -1,0 +1,116 @@
+"""Ticket holders (E4-F5): who each ticket is for, from the buyer's default profile, a saved
+profile or manual entry, validated with the profile rules (OIB, nationality, age).
+
+Checkout: the first holder is always the buyer's default profile (it may be repeated but not
+changed). A quota claim has no such rule (a sponsor claims for guests): each holder is
+`{"use_my_profile": true}`, a saved profile or manual entry. Either way a minor's email is
+forced to the buyer's."""
+
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import ValidationFailed
+from ticketing.models import CROATIA, Profile, SavedProfile
+from ticketing.order_models import HolderSource
+from ticketing.services.profiles import age_on, identity_check
+
+HOLDER_IDENTITY = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
+                   "passport_number", "email")
+MANUAL_REQUIRED = ("first_name", "last_name", "date_of_birth", "nationality")
+
+
+def _from_profile(profile: Profile) -> dict:
+    return {name: getattr(profile, name) for name in HOLDER_IDENTITY} | {
+        "holder_source": HolderSource.DEFAULT_PROFILE, "saved_profile": None}
+
+
+def _default_holder(profile: Profile, given: dict) -> dict:
+    """The first holder is the buyer's own profile; the request may repeat it but not change it."""
+    if given.get("saved_profile_id"):
+        raise ValidationFailed("The first ticket holder is always you (your default profile).",
+                               code="first_holder_locked", field="holders[0]")
+    for name in HOLDER_IDENTITY:
+        value = given.get(name)
+        if value not in (None, "") and str(value).strip().upper() != \
+                str(getattr(profile, name) or "").strip().upper():
+            raise ValidationFailed(
+                "The first ticket holder is always you; change your details in your profile.",
+                code="first_holder_locked", field=f"holders[0].{name}")
+    return _from_profile(profile)
+
+
+def holder_from_input(*, user, given: dict, index: int) -> dict:
+    """A holder from a saved profile (`saved_profile_id`) or manual entry, validated."""
+    if given.get("saved_profile_id"):
+        saved = SavedProfile.objects.filter(user=user, pk=given["saved_profile_id"]).first()
+        if saved is None:
+            raise ValidationFailed("No such saved profile.", code="saved_profile_not_found",
+                                   field=f"holders[{index}].saved_profile_id")
+        data = {name: getattr(saved, name) for name in HOLDER_IDENTITY}
+        source = HolderSource.SAVED_PROFILE
+    else:
+        missing = [name for name in MANUAL_REQUIRED if not given.get(name)]
+        if missing:
+            raise ValidationFailed(
+                f"Holder {index + 1} needs a saved profile or {', '.join(missing)}.",
+                code="holder_incomplete", field=f"holders[{index}].{missing[0]}")
+        data = {name: given.get(name) or "" for name in HOLDER_IDENTITY}
+        data["date_of_birth"] = given["date_of_birth"]
+        source = HolderSource.MANUAL_ENTRY
+        saved = None
+    try:
+        identity_check(data)  # the same rules and messages as profiles (422)
+    except ValidationFailed as exc:
+        exc.fields = {f"holders[{index}].{k}": v for k, v in exc.fields.items()}
+        raise
+    if data["nationality"] != CROATIA:
+        data["oib"] = data.get("oib") or ""
+    return data | {"holder_source": source, "saved_profile": saved}
+
+
+def _count_check(given: list[dict], count: int) -> None:
+    if len(given) != count:
+        raise ValidationFailed(f"Give exactly one ticket holder per ticket ({count}).",
+                               code="holder_count", field="holders")
+
+
+def _minors(user, holders: list[dict]) -> list[dict]:
+    today = timezone.localdate()
+    for holder in holders:
+        born: date = holder["date_of_birth"]
+        holder["is_minor"] = age_on(born, today) < settings.DEFAULT_PROFILE_MIN_AGE
+        if holder["is_minor"]:  # E4-F5: a minor's tickets go to the buyer
+            holder["email"] = user.email
+    return holders
+
+
+def holders_resolve(*, user, profile: Profile | None, given: list[dict], count: int) -> list[dict]:
+    """Checkout: one holder per ticket, the first being the buyer's complete default profile."""
+    _count_check(given, count)
+    if profile is None or not profile.is_complete:
+        raise ValidationFailed("Complete your ticketing profile before checking out: you are "
+                               "the first ticket holder.", code="profile_incomplete")
+    holders = [_default_holder(profile, given[0])]
+    holders += [holder_from_input(user=user, given=g, index=i)
+                for i, g in enumerate(given[1:], start=1)]
+    return _minors(user, holders)
+
+
+def claim_holders_resolve(*, user, given: list[dict], count: int) -> list[dict]:
+    """A quota claim: one holder per ticket, each the claimer's own profile (`use_my_profile`),
+    a saved profile or manual entry."""
+    _count_check(given, count)
+    holders = []
+    for index, entry in enumerate(given):
+        if entry.get("use_my_profile"):
+            profile = Profile.objects.filter(user=user).first()
+            if profile is None or not profile.is_complete:
+                raise ValidationFailed("Your ticketing profile is incomplete; enter this "
+                                       "holder's details instead.", code="profile_incomplete",
+                                       field=f"holders[{index}].use_my_profile")
+            holders.append(_from_profile(profile))
+        else:
+            holders.append(holder_from_input(user=user, given=entry, index=index))
+    return _minors(user, holders)
