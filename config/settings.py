@@ -258,3 +258,15 @@ QUEUE_PUSH_PROGRESS_PERCENT = env.int("QUEUE_PUSH_PROGRESS_PERCENT", default=50)
 # How often waiting fans get their place over the WebSocket (E5-F2), and pushes are reviewed.
 QUEUE_POSITIONS_PUSH_SECONDS = env.float("QUEUE_POSITIONS_PUSH_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE["queue-positions"]["schedule"] = QUEUE_POSITIONS_PUSH_SECONDS
+
+# --- Quotas (E7) -------------------------------------------------------------------------------
+# Discount codes an admin or a CSV may give instead of a percentage (GR = complimentary).
+QUOTA_DISCOUNT_CODES = {"GR": 100, **env.dict("QUOTA_DISCOUNT_CODES", cast={"value": int},
+                                              default={})}
+QUOTA_CLAIM_MINUTES = 20  # how long a claim holds its seats between step 1 and payment
+QUOTA_EXPIRY_WARNING_DAYS = 3  # the dashboard highlights a quota this close to its date
+QUOTA_MAGIC_LINK_DAYS = env.int("QUOTA_MAGIC_LINK_DAYS", default=14)
+QUOTA_IMPORT_MAX_ROWS = 50
+APP_DEEPLINK_BASE = env.str("APP_DEEPLINK_BASE", default="hnstickets://")
+CELERY_BEAT_SCHEDULE["quota-claim-expiry"] = {"task": "quotas.tasks.claims_expire",
+                                              "schedule": 60.0}
