@@ -12,6 +12,7 @@ from quotas import selectors
 from quotas.models import QuotaClaim
 from quotas.services import claims, subquotas
 from quotas.services.common import quota_for_holder
+from ticketing.orders_api import HolderIn
 
 
 class ClaimOut(serializers.ModelSerializer):
@@ -43,9 +44,15 @@ class SelectIn(serializers.Serializer):
     claim_id = serializers.IntegerField(required=False)
 
 
+class ClaimHolderIn(HolderIn):
+    """One ticket holder: `{"use_my_profile": true}`, a saved profile, or typed-in details."""
+
+    use_my_profile = serializers.BooleanField(required=False, default=False)
+
+
 class HoldersIn(serializers.Serializer):
     claim_id = serializers.IntegerField(required=False)
-    holders = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    holders = ClaimHolderIn(many=True, allow_empty=False)
 
 
 class PaymentIn(serializers.Serializer):
