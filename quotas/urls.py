@@ -1,3 +1,4 @@
-from quotas import api, portal_api
+from quotas import api, import_api, portal_api
 
 urlpatterns = [*api.urlpatterns, *portal_api.urlpatterns]
+urlpatterns += import_api.urlpatterns
