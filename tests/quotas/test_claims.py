@@ -328,9 +328,9 @@ def test_a_payment_after_the_claim_lapsed_is_refunded(holder, match,
     claimed_to_holders(timeless(holder), quota, 2)
     claim_id = holder.post(f"{BASE}/{quota.pk}/payment", {}, format="json").json()["claim_id"]
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=21)):
-        with django_capture_on_commit_callbacks(execute=True):
-            holder.post(f"/api/quota-portal/claims/{claim_id}/pay-local")
+    with (time_machine.travel(timezone.now() + timedelta(minutes=21)),
+          django_capture_on_commit_callbacks(execute=True)):
+        holder.post(f"/api/quota-portal/claims/{claim_id}/pay-local")
 
     assert QuotaClaim.objects.get(pk=claim_id).status == ClaimStatus.EXPIRED
     assert not Ticket.objects.exists()

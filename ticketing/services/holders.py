@@ -57,7 +57,7 @@ def holder_from_input(*, user, given: dict, index: int) -> dict:
                 f"Holder {index + 1} needs a saved profile or {', '.join(missing)}.",
                 code="holder_incomplete", field=f"holders[{index}].{missing[0]}")
         data = {name: given.get(name) or "" for name in HOLDER_IDENTITY}
-        data["date_of_birth"] = given["date_of_birth"]
+        data["date_of_birth"] = _birth_date(given["date_of_birth"], index)
         source = HolderSource.MANUAL_ENTRY
         saved = None
     try:
@@ -68,6 +68,16 @@ def holder_from_input(*, user, given: dict, index: int) -> dict:
     if data["nationality"] != CROATIA:
         data["oib"] = data.get("oib") or ""
     return data | {"holder_source": source, "saved_profile": saved}
+
+
+def _birth_date(value, index: int) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed("Give the date of birth as YYYY-MM-DD.", code="invalid_date",
+                               field=f"holders[{index}].date_of_birth") from None
 
 
 def _count_check(given: list[dict], count: int) -> None:
