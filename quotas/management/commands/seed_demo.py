@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from quotas import demo as quotas_demo
+from quotas.services.invitations import magic_link
 from seating import demo as seating_demo
 from ticketing import demo as accounts_demo
 
@@ -13,6 +15,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             logins = accounts_demo.seed_accounts()
             matches = seating_demo.seed_matches()
+            quotas = quotas_demo.seed_quotas(matches)
         site = settings.SITE_URL
         lines = [
             "",
@@ -27,6 +30,10 @@ class Command(BaseCommand):
                  else "standing (sold by capacity)")
               for m in matches],
             "",
+            f"Quota portal: {site}/portal/  (each link below signs in as that holder):",
+            *[f"  {q.recipient_email:<22} {q.quantity} for {q.match.home_team} v "
+              f"{q.match.away_team} ({_terms(q)})\n    {magic_link(q)}" for q in quotas],
+            "",
             f"Back-office logins (password '{accounts_demo.DEMO_PASSWORD}'):",
             *[f"  {email:<26} {what}" for email, what in logins if "fan" not in what],
             "",
@@ -38,3 +45,15 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _terms(quota) -> str:
+    if quota.is_free:
+        terms = "free (GR)"
+    elif quota.deferred_payment:
+        terms = "pay later"
+    elif quota.discount_percent:
+        terms = f"paid, {quota.discount_percent.normalize():f} % off"
+    else:
+        terms = "paid"
+    return terms + (", may send tickets on" if quota.can_create_subquotas else "")
