@@ -1,4 +1,5 @@
 from queueing.routing import websocket_urlpatterns as queueing_ws
+from quotas.routing import websocket_urlpatterns as quotas_ws
 from ticketing.routing import websocket_urlpatterns as ticketing_ws
 
-websocket_urlpatterns = [*ticketing_ws, *queueing_ws]
+websocket_urlpatterns = [*ticketing_ws, *queueing_ws, *quotas_ws]
