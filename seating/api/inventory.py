@@ -178,10 +178,12 @@ class SearchSeatOut(InventorySeatOut):
     OpenApiParameter("match_id", int), OpenApiParameter("status", str, many=True),
     OpenApiParameter("date_from", str, description="kick-off on or after (YYYY-MM-DD)"),
     OpenApiParameter("date_to", str, description="kick-off on or before (YYYY-MM-DD)"),
+    OpenApiParameter("quota_id", int, description="seats of a quota or subquota"),
+    OpenApiParameter("email", str, description="ticket holder, buyer, quota recipient or "
+                                               "current holder"),
     OpenApiParameter("limit", int)])
 class SeatSearchView(ListAPIView):
-    """Find seats across matches; filters combine. Search by quota and by e-mail come later
-    (with the quotas and orders apps)."""
+    """Find seats across matches; filters combine (including by quota and by e-mail)."""
 
     permission_classes = READ
     serializer_class = SearchSeatOut
@@ -194,6 +196,8 @@ class SeatSearchView(ListAPIView):
         match_id = serializers.IntegerField(required=False)
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
+        quota_id = serializers.IntegerField(required=False)
+        email = serializers.CharField(required=False, max_length=254)
 
     def get_queryset(self):
         query = self.SeatSearchQuery(data=self.request.query_params)
