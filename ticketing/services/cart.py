@@ -1,5 +1,9 @@
 """Carts (E4-F4): add tickets of a zone, show, release, expire.
 
+Who may add: a fan the running sales phase admits (its eligibility rules, never the public in a
+QUOTA_ONLY phase: services.eligibility), with an open queue window while the match's queue runs,
+within the per-match cap and the phase's own per-fan limit.
+
 One OPEN cart per fan and match. Every hold it takes runs until the cart's `expires_at`: the end
 of the fan's queue window when they came through the waiting room, else CART_HOLD_MINUTES from
 opening the cart. An expired hold is free for everyone at once (the allocator treats it as
@@ -30,6 +34,7 @@ from ticketing import catalog
 from ticketing.cart_models import Cart, CartItem, CartStatus
 from ticketing.models import User
 from ticketing.order_models import OrderItem, OrderStatus
+from ticketing.services import eligibility
 
 TRANSITIONS = {
     CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
@@ -135,13 +140,36 @@ def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
 
 # --- add --------------------------------------------------------------------------------------
 
-def _check_on_sale(match: Match, now: datetime) -> None:
-    """On sale for fans: a published/active match (checked by the caller) before kick-off,
-    in a running fan sales phase."""
-    running = SalesPhase.objects.filter(match=match, phase_type__in=catalog.FAN_PHASES,
-                                        is_active=True, start_at__lte=now, end_at__gt=now)
-    if match.kick_off_time <= now or not running.exists():
+def _phase_on_sale(match: Match, user, now: datetime) -> SalesPhase:
+    """The running sales phase, if this fan may buy in it: a published/active match (checked
+    by the caller) before kick-off, in a running phase (409 otherwise) that is open to the
+    public and whose eligibility rules the fan meets (403 otherwise)."""
+    phase = eligibility.phase_running(match=match, now=now)
+    if match.kick_off_time <= now or phase is None:
         raise Conflict("Tickets for this match are not on sale now.", code="not_on_sale")
+    eligibility.phase_eligibility_check(phase=phase, user=user)
+    return phase
+
+
+def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int,
+                  now: datetime) -> None:
+    """The per-match cap over all phases and orders, then the running phase's own limit.
+    Called under the fan's row lock, so parallel adds cannot pass either."""
+    limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
+    already = tickets_held_or_bought(user=user, match=match, now=now)
+    if already + quantity > limit:
+        raise ValidationFailed(
+            f"You can have at most {limit} tickets for this match; you already have "
+            f"{already}.", code="ticket_limit_reached", field="quantity")
+    phase_limit = eligibility.phase_ticket_limit(phase)
+    if phase_limit >= limit:
+        return
+    in_phase = eligibility.tickets_in_phase(user=user, phase=phase, now=now)
+    if in_phase + quantity > phase_limit:
+        raise ValidationFailed(
+            f'You can have at most {phase_limit} tickets during the sales phase '
+            f'"{phase.name}"; you already have {in_phase}.',
+            code="phase_ticket_limit_reached", field="quantity")
 
 
 def _zone_sectors(match: Match, zone_id: int, now: datetime) -> list[MatchSector]:
@@ -164,19 +192,14 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
     """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart."""
     match = catalog.match_catalog_get(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
-    _check_on_sale(match, now)
+    phase = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible / quota only
     queue_window_check(match=match, user=user)  # 403 while the queue runs without a window
     sectors = _zone_sectors(match, zone_id, now)
-    limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
     window_end = _queue_window_end(match, user, now)
     with transaction.atomic():
         _lock_user(user)
         cart = _open_cart_locked(user=user, match=match, now=now)
-        already = tickets_held_or_bought(user=user, match=match, now=now)
-        if already + quantity > limit:
-            raise ValidationFailed(
-                f"You can have at most {limit} tickets for this match; you already have "
-                f"{already}.", code="ticket_limit_reached", field="quantity")
+        _check_limits(user=user, match=match, phase=phase, quantity=quantity, now=now)
         if cart is None:
             expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
             cart = Cart.objects.create(user=user, match=match, expires_at=expires_at)
