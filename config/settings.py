@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "hijack",
     "channels",
     "core",
     "ticketing",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hijack.middleware.HijackUserMiddleware",
+    "core.audit.MasqueradeAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -270,3 +273,9 @@ QUOTA_IMPORT_MAX_ROWS = 50
 APP_DEEPLINK_BASE = env.str("APP_DEEPLINK_BASE", default="hnstickets://")
 CELERY_BEAT_SCHEDULE["quota-claim-expiry"] = {"task": "quotas.tasks.claims_expire",
                                               "schedule": 60.0}
+
+# --- Masquerade (django-hijack) ------------------------------------------------------------------
+# Who may open the portal as whom (quotas.admin.masquerade_allowed); the portal shows its own
+# banner (templates/quotas/_masquerade_banner.html), so hijack injects none into pages.
+HIJACK_PERMISSION_CHECK = "quotas.admin.masquerade_allowed"
+HIJACK_INSERT_BEFORE = None

@@ -18,6 +18,7 @@ api_patterns = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("hijack/", include("hijack.urls")),
     path("api/", include(api_patterns)),
     path("portal/", include("quotas.portal_urls")),
 ]

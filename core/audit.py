@@ -4,8 +4,11 @@ commits. OIBs are masked to their last 4 digits; passport numbers are dropped en
 
 import json
 import logging
+from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
@@ -13,6 +16,29 @@ from core.models import AuditEvent
 from core.pii import mask
 
 audit_logger = logging.getLogger("audit")
+_masquerader: ContextVar[str | None] = ContextVar("audit_masquerader", default=None)
+
+
+class MasqueradeAuditMiddleware:
+    """While an admin masquerades as a quota holder (django-hijack keeps the admin's id first in
+    the session's `hijack_history`), every audit row of the request names the holder as actor and
+    the admin as impersonator, also where a service does not pass the request along."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Only sessions can masquerade; not touching the session otherwise keeps token-auth
+        # API responses free of `Vary: Cookie`.
+        history = (request.session.get("hijack_history")
+                   if settings.SESSION_COOKIE_NAME in request.COOKIES else None)
+        if not history:
+            return self.get_response(request)
+        token = _masquerader.set(history[0])
+        try:
+            return self.get_response(request)
+        finally:
+            _masquerader.reset(token)
 
 
 def scrub(value: Any) -> Any:
@@ -68,6 +94,8 @@ def audit_record(
     actor = actor if getattr(actor, "is_authenticated", False) else None
     if impersonator is None and request is not None:
         impersonator = getattr(request, "impersonator", None)
+    if impersonator is None and _masquerader.get() is not None:
+        impersonator = get_user_model().objects.filter(pk=_masquerader.get()).first()
     event = AuditEvent.objects.create(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
