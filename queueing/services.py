@@ -49,7 +49,7 @@ TOKEN_SALT = "queueing.admission"
 # Pre-open keys stay within a double's exact integers, so Redis scores equal the database keys.
 PRE_OPEN_KEY_SPAN = 2**52
 WAIT_MESSAGE = "You need to wait for your turn in the queue before adding tickets to your cart."
-# Screens of the fan app that a push opens.
+# Screens of the fan app that a push opens (after settings.APP_DEEPLINK_BASE).
 DEEPLINK_BUY = "match/{match_id}/buy"
 DEEPLINK_QUEUE = "match/{match_id}/queue"
 
@@ -329,7 +329,8 @@ def admission_token_verify(*, token: str, match_id: int, user_id: int,
 
 def _push_data(match_id: int, deeplink: str, **extra) -> dict:
     # FCM data values must be strings.
-    return {"match_id": str(match_id), "deeplink": deeplink.format(match_id=match_id),
+    return {"match_id": str(match_id),
+            "deeplink": settings.APP_DEEPLINK_BASE + deeplink.format(match_id=match_id),
             **{key: str(value) for key, value in extra.items()}}
 
 

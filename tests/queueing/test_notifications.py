@@ -85,7 +85,8 @@ def test_a_fan_moving_up_a_lot_is_pushed_once_then_again_near_the_front(make_use
     assert progress.title == "You're moving up the queue"
     assert progress.body.startswith("You are now number 5 ")
     assert progress.data_json == {"match_id": str(queue.match_id),
-                                  "deeplink": f"match/{queue.match_id}/queue", "position": "5"}
+                                  "deeplink": f"hnstickets://match/{queue.match_id}/queue",
+                                  "position": "5"}
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
         queue.admission_rate_per_minute = 3
@@ -99,7 +100,7 @@ def test_a_fan_moving_up_a_lot_is_pushed_once_then_again_near_the_front(make_use
     assert near[0].title == "You're almost at the front!"
     assert near[0].body.startswith("You are number 2 in the queue.")
     assert near[0].priority == PushPriority.HIGH
-    assert near[0].data_json["deeplink"] == f"match/{queue.match_id}/queue"
+    assert near[0].data_json["deeplink"] == f"hnstickets://match/{queue.match_id}/queue"
 
 
 def test_the_admission_tick_pushes_near_the_front_once_and_the_turn_to_the_admitted(make_user):
@@ -114,7 +115,7 @@ def test_the_admission_tick_pushes_near_the_front_once_and_the_turn_to_the_admit
         assert [p.notification_type for p in pushes(user)] == ["queue_near_front"]
     turn = pushes(first)[0]
     assert turn.title == "It's your turn!"
-    assert turn.data_json["deeplink"] == f"match/{queue.match_id}/buy"
+    assert turn.data_json["deeplink"] == f"hnstickets://match/{queue.match_id}/buy"
 
 
 def test_a_small_queue_pushes_near_the_front_but_never_moving_up(make_user):
@@ -149,7 +150,7 @@ def test_an_unused_window_is_expired_by_the_sweep_and_the_fan_is_told_once(make_
     [expired] = pushes(user, "queue_window_expired")
     assert expired.title == "Your purchase window has expired"
     assert expired.data_json == {"match_id": str(queue.match_id),
-                                 "deeplink": f"match/{queue.match_id}/queue"}
+                                 "deeplink": f"hnstickets://match/{queue.match_id}/queue"}
     assert QueueEntry.objects.get(user=user).status == QueueStatus.EXPIRED
 
 
