@@ -176,3 +176,13 @@ def test_quotas_stay_untouched_by_a_masquerade_page_view(admin_client_qm, match_
 
     assert not get_user_model().objects.filter(email=HOLDER).exists()
     assert Quota.objects.get(pk=quota.pk).recipient_user_id is None
+
+
+def test_the_portal_page_opened_by_the_masquerade_shows_the_banner(admin_client_qm, match_a):
+    quota = quota_make(match_a, quantity=1)
+
+    portal = admin_client_qm.get(masquerade(admin_client_qm, quota).url)
+
+    html = portal.content.decode()
+    assert portal.status_code == 200
+    assert f"You are viewing the portal as {HOLDER} —" in html and "/hijack/release/" in html
