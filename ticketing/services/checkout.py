@@ -95,8 +95,8 @@ def _hold_is_live(cart: Cart, now: datetime) -> bool:
 def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
     """The order (404 if none), only for its buyer (403 for anyone else, E9-F7)."""
     orders = Order.objects.select_related("match", "cart")
-    if lock:
-        orders = orders.select_for_update()
+    if lock:  # the order row only: PostgreSQL cannot lock the nullable side of the cart join
+        orders = orders.select_for_update(of=("self",))
     order = orders.filter(pk=order_id).first()
     if order is None:
         raise NotFound("No such order.", code="order_not_found")
@@ -292,7 +292,7 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         return None
     refund_reason = ""
     with transaction.atomic():
-        order = (Order.objects.select_for_update().select_related("match", "buyer")
+        order = (Order.objects.select_for_update(of=("self",)).select_related("match", "buyer")
                  .filter(pk=order_id).first())
         if order is None:
             return None
