@@ -25,6 +25,8 @@ class ImportIn(serializers.Serializer):
     match_ids = serializers.ListField(child=serializers.CharField(), required=False,
                                       help_text="Repeat the field or separate ids by commas")
     match_id = serializers.IntegerField(required=False)
+    allow_repeat = serializers.BooleanField(required=False, default=False,
+                                            help_text="Import a file already imported")
 
 
 def import_view(outcome: ImportOutcome) -> dict:
@@ -52,7 +54,8 @@ class QuotaImportView(QuotaManagerView):
                                      *request.data.getlist("match_id")])
         outcome = quotas_import(actor=request.user, file_name=upload.name,
                                 content=upload.read(MAX_FILE_BYTES + 1), match_ids=match_ids,
-                                http_request=request)
+                                allow_repeat=str(request.data.get("allow_repeat", "")).lower()
+                                in ("1", "true", "yes", "on"), http_request=request)
         return Response(import_view(outcome), status=status.HTTP_201_CREATED)
 
 

@@ -54,6 +54,10 @@ class ImportBatch(models.Model):
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     imported_at = models.DateTimeField(auto_now_add=True)
+    # sha256 of the file and its match ids: the same upload twice imports once (unless the
+    # admin asks to repeat it, which stores no fingerprint).
+    fingerprint = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                                   editable=False)
 
     class Meta:
         ordering = ["-imported_at", "-id"]

@@ -18,6 +18,7 @@ the next is tried, so "quantity not available" counts what earlier rows took. Ea
 through `quota_create` (seats allocated, invitation sent after commit) with the batch set."""
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -25,12 +26,12 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from core.audit import audit_record
-from core.errors import DomainError, ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
 from quotas.models import ImportBatch, Quota
 from quotas.services.creation import (
     QuotaRequest,
@@ -301,14 +302,36 @@ def row_request(row: CsvRow, errors: _RowErrors) -> QuotaRequest | None:
 # --- importing --------------------------------------------------------------------------------
 
 def quotas_import(*, actor, file_name: str, content: bytes, match_ids: list[int],
-                  dry_run: bool = False, http_request=None) -> ImportOutcome:
-    """Parse, validate and import a quota CSV for every match in `match_ids`."""
-    return rows_import(actor=actor, file_name=file_name, rows=csv_parse(content),
-                       match_ids=match_ids, dry_run=dry_run, http_request=http_request)
+                  dry_run: bool = False, allow_repeat: bool = False,
+                  http_request=None) -> ImportOutcome:
+    """Parse, validate and import a quota CSV for every match in `match_ids`. The same file for
+    the same matches imports once (409 naming the earlier batch) unless `allow_repeat`."""
+    rows = csv_parse(content)
+    fingerprint = None
+    if not (dry_run or allow_repeat):
+        ids = ",".join(str(i) for i in sorted(set(match_ids)))
+        fingerprint = hashlib.sha256(content + b"|" + ids.encode()).hexdigest()
+        _not_imported_before(fingerprint)
+    try:
+        return rows_import(actor=actor, file_name=file_name, rows=rows, match_ids=match_ids,
+                           dry_run=dry_run, fingerprint=fingerprint, http_request=http_request)
+    except IntegrityError:  # the same upload committed meanwhile (a double click)
+        _not_imported_before(fingerprint)
+        raise
+
+
+def _not_imported_before(fingerprint: str) -> None:
+    earlier = ImportBatch.objects.filter(fingerprint=fingerprint).first()
+    if earlier is not None:
+        raise Conflict(
+            f"This file was already imported for these matches (batch {earlier.pk}, "
+            f"{timezone.localtime(earlier.imported_at):%d.%m.%Y %H:%M}). Send allow_repeat=true "
+            "to import it again.", code="already_imported", field="file")
 
 
 def rows_import(*, actor, file_name: str, rows: list[CsvRow], match_ids: list[int],
-                dry_run: bool = False, http_request=None) -> ImportOutcome:
+                dry_run: bool = False, fingerprint: str | None = None,
+                http_request=None) -> ImportOutcome:
     """Import parsed rows in one transaction (rolled back on a dry run: the admin's preview
     shows exactly what the confirmation will do, seat availability included)."""
     if not match_ids:
@@ -318,7 +341,8 @@ def rows_import(*, actor, file_name: str, rows: list[CsvRow], match_ids: list[in
     outcomes = []
     with transaction.atomic():
         batch = ImportBatch.objects.create(file_name=(file_name or "upload.csv")[:255],
-                                           match_ids=match_ids, imported_by=_user(actor))
+                                           match_ids=match_ids, imported_by=_user(actor),
+                                           fingerprint=fingerprint)
         for row in rows:
             outcomes.append(_row_import(row, matches, batch, actor, http_request))
         outcome = ImportOutcome(batch=batch, match_ids=match_ids, rows=outcomes)
@@ -327,8 +351,10 @@ def rows_import(*, actor, file_name: str, rows: list[CsvRow], match_ids: list[in
         batch.failed_rows = outcome.failed_rows
         batch.quotas_created = len(outcome.quota_ids)
         batch.error_report = outcome.errors
+        if not batch.quotas_created:  # nothing imported: the same file may be tried again
+            batch.fingerprint = None
         batch.save(update_fields=["total_rows", "successful_rows", "failed_rows",
-                                  "quotas_created", "error_report"])
+                                  "quotas_created", "error_report", "fingerprint"])
         if dry_run:
             transaction.set_rollback(True)
             outcome.batch = None

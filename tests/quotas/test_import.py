@@ -315,3 +315,23 @@ def test_a_dry_run_changes_nothing_but_reports_the_same(quota_manager, match_a):
     assert [e["line"] for e in outcome.errors] == [3]
     assert not Quota.objects.exists() and not ImportBatch.objects.exists()
     assert not SeatInventory.objects.filter(status=SeatStatus.ALLOCATED).exists()
+
+
+def test_the_same_file_for_the_same_matches_imports_once(manager_api, match_a, match_b):
+    content = csv_bytes(HEADER, "ana@firma.hr,A,1")
+    first = post(manager_api, content, match_a.pk).json()
+
+    again = post(manager_api, content, match_a.pk)
+    other_match = post(manager_api, content, match_b.pk)
+    repeated = post(manager_api, content, match_a.pk, allow_repeat="true")
+
+    assert again.status_code == 409 and again.json()["error"] == "already_imported"
+    assert f"batch {first['batch_id']}" in again.json()["detail"]
+    assert other_match.status_code == 201 and repeated.status_code == 201
+    assert Quota.objects.filter(match=match_a).count() == 2
+
+
+def test_a_file_that_imported_nothing_may_be_sent_again(manager_api, match_a):
+    content = csv_bytes(HEADER, "not-an-email,A,1")
+    assert post(manager_api, content, match_a.pk).json()["quotas_created"] == 0
+    assert post(manager_api, content, match_a.pk).status_code == 201
