@@ -21,6 +21,7 @@
   let claim = loadClaim(); // {claim_id, step, quantity, seat_ids, …} of this tab's claim
   let view = "select";
   let people = null; // {profile, saved} for the holder forms, read once
+  let confirmingRetract = null; // the subquota whose "Retract" was pressed once
 
   // --- small helpers ------------------------------------------------------------------------
 
@@ -59,6 +60,11 @@
 
   function cardById(id) {
     return (quota.seats || []).find((card) => card.id === id);
+  }
+
+  // The config's URLs carry 0 where an id goes ("/api/orders/0", "/claims/0/pay-local").
+  function withId(url, id) {
+    return url.replace(/\/0(?=\/|$)/, `/${id}`);
   }
 
   function errorText(data) {
@@ -187,8 +193,9 @@
     const table = $("subquota-list");
     if (!table) return;
     const rows = (quota.subquotas || []).map((sub) => {
+      const confirming = confirmingRetract === sub.id;
       const retract = sub.can_retract
-        ? el("button", { type: "button", class: "retract link-button", "data-subquota-id": String(sub.id), text: "Retract" })
+        ? el("button", { type: "button", class: "retract link-button", "data-subquota-id": String(sub.id), "data-confirming": confirming ? "1" : "0", text: confirming ? "Confirm retract" : "Retract" })
         : null;
       return el("tr", { "data-subquota-id": String(sub.id), "data-status": sub.status },
         el("td", {}, el("span", { class: "recipient", text: sub.recipient_email }),
@@ -453,7 +460,7 @@
   async function payLocal() {
     message($("payment-error"), "");
     $("pay-local").disabled = true;
-    const result = await api("POST", config.api.payLocal.replace(/0$/, String(claim.claim_id)));
+    const result = await api("POST", withId(config.api.payLocal, claim.claim_id));
     $("pay-local").disabled = false;
     if (!result.ok) {
       message($("payment-error"), errorText(result.data));
@@ -495,7 +502,7 @@
     $("done-message").textContent = `Your ${claim.quantity} ticket${claim.quantity === 1 ? " is" : "s are"} issued (${labels[claim.payment_status] || "done"}). Status: SOLD.`;
     $("issued-tickets").replaceChildren();
     if (claim.order_id) {
-      const order = await api("GET", config.api.order.replace(/0$/, String(claim.order_id)));
+      const order = await api("GET", withId(config.api.order, claim.order_id));
       if (order.ok) {
         const items = new Map(order.data.items.map((item) => [item.id, item]));
         $("issued-tickets").replaceChildren(...order.data.tickets.map((ticket) => {
@@ -567,17 +574,19 @@
     $("send-open").setAttribute("aria-expanded", "false");
   }
 
-  // Retract asks once more inline ("Confirm retract") instead of a modal dialog.
+  // Retract asks once more inline ("Confirm retract") instead of a modal dialog; the question
+  // survives live re-renders of the list.
   async function retract(button) {
-    if (button.dataset.confirming !== "1") {
-      button.dataset.confirming = "1";
-      button.textContent = "Confirm retract";
+    const id = Number(button.dataset.subquotaId);
+    if (confirmingRetract !== id) {
+      confirmingRetract = id;
+      renderSubquotas();
       return;
     }
+    confirmingRetract = null;
     message($("retract-error"), "");
     button.disabled = true;
-    const url = config.api.subquota.replace(/0$/, button.dataset.subquotaId);
-    const result = await api("DELETE", url);
+    const result = await api("DELETE", withId(config.api.subquota, id));
     if (!result.ok) message($("retract-error"), errorText(result.data));
     await refresh();
   }

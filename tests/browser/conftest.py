@@ -54,3 +54,82 @@ def admin_login(page, live_server):
         return page
 
     return login
+
+
+class AsgiLiveServer:
+    """config.asgi.application (HTTP, static files and WebSockets) under uvicorn in a thread,
+    against the test database: pytest-django's live_server speaks WSGI only, and Channels'
+    ChannelsLiveServerTestCase needs daphne. Use with a transactional test."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from django.db import connections
+
+        from config.asgi import application
+
+        self._connections = connections
+        self._settings = connections.settings["default"]
+        self._saved_max_age = self._settings.get("CONN_MAX_AGE", 0)
+        # Server threads close their connections after each request, so none is left open on
+        # the test database when it is flushed or dropped.
+        self._settings["CONN_MAX_AGE"] = 0
+        self._shared = None
+        app = ASGIStaticFilesHandler(application)
+        main = connections["default"]
+        if main.vendor == "sqlite" and main.is_in_memory_db():
+            app = self._share_sqlite(main, app)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                                     loop="asyncio", ws="websockets-sansio"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        daemon=True)
+        self._thread.start()
+        for _ in range(200):
+            if self._server.started:
+                break
+            threading.Event().wait(0.05)
+        else:
+            raise RuntimeError("the ASGI live server did not start")
+
+    def _share_sqlite(self, main, app):
+        """An in-memory SQLite test database lives in one connection: share it with the
+        server's threads, as Django's own live server does, and let one HTTP request run at a
+        time so two requests never interleave on it."""
+        import asyncio
+        from types import SimpleNamespace
+
+        main.inc_thread_sharing()
+        self._shared = (main, self._connections._connections)
+        self._connections._connections = SimpleNamespace(default=main)
+        lock = asyncio.Lock()
+
+        async def serialised(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            async with lock:
+                return await app(scope, receive, send)
+
+        return serialised
+
+    def stop(self):
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        if self._shared:
+            main, original = self._shared
+            self._connections._connections = original
+            main.dec_thread_sharing()
+        self._settings["CONN_MAX_AGE"] = self._saved_max_age
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    server = AsgiLiveServer()
+    yield server
+    server.stop()
