@@ -103,9 +103,18 @@ class PaymentView(APIView):
                                     **validated(PaymentIn, request.data))
         payment = step.payment
         return Response(ClaimOut(step.claim).data | {"payment": payment and {
-            "id": payment.pk, "status": payment.status, "amount": payment.amount,
+            "id": payment.pk, "status": payment.status, "amount": str(payment.amount),
             "currency": payment.currency, "provider": payment.provider,
             "client_secret": payment.client_secret}})
+
+
+@extend_schema(tags=["quota portal"], responses=ClaimOut)
+class ClaimDetailView(APIView):
+    """A claim of the signed-in holder: where it stands (e.g. after Stripe's redirect)."""
+
+    def get(self, request, claim_id: int):
+        return Response(ClaimOut(claims.claim_for_user(user=request.user,
+                                                       claim_id=claim_id)).data)
 
 
 @extend_schema(tags=["quota portal"], request=None, responses=ClaimOut)
@@ -145,6 +154,8 @@ urlpatterns = [
          name="quota-portal-ticket-holders"),
     path("quota-portal/quotas/<int:quota_id>/payment", PaymentView.as_view(),
          name="quota-portal-payment"),
+    path("quota-portal/claims/<int:claim_id>", ClaimDetailView.as_view(),
+         name="quota-portal-claim"),
     path("quota-portal/claims/<int:claim_id>/pay-local", ClaimPayLocalView.as_view(),
          name="quota-portal-pay-local"),
     path("quota-portal/quotas/<int:quota_id>/subquotas", SubquotasView.as_view(),

@@ -65,7 +65,7 @@ def quota_summary(quota: Quota, *, user=None, with_seats: bool = True) -> dict:
             status=QuotaSeatStatus.ALLOCATED).filter(
             Q(claim__isnull=True) | ~Q(claim__status=ClaimStatus.ACTIVE)
             | Q(claim__expires_at__lte=now)).count(),
-        "discount_code": quota.discount_code, "discount_percent": quota.discount_percent,
+        "discount_code": quota.discount_code, "discount_percent": str(quota.discount_percent),
         "is_free": quota.is_free, "deferred_payment": quota.deferred_payment,
         "transfer_allowed": quota.transfer_allowed,
         "can_create_subquotas": quota.can_create_subquotas and not quota.is_subquota,
@@ -74,6 +74,10 @@ def quota_summary(quota: Quota, *, user=None, with_seats: bool = True) -> dict:
     }
     if with_seats:
         data["seats"] = seat_cards(quota, user) if quota.match.is_numbered else []
+    if user is not None:  # so a page opened anew can resume the holder's claim in progress
+        data["my_claims"] = list(quota.claims.filter(
+            user=user, status=ClaimStatus.ACTIVE, expires_at__gt=now).order_by("-id")
+            .values_list("id", flat=True))
     if not quota.is_subquota:
         data["subquotas"] = [subquota_row(sub) for sub in quota.subquotas.order_by("-id")]
     return data

@@ -279,13 +279,18 @@ def claim_payment(*, user, quota_id: int, claim_id: int | None = None,
     return PaymentStep(claim=claim, payment=payment)
 
 
+def claim_for_user(*, user, claim_id: int) -> QuotaClaim:
+    claim = QuotaClaim.objects.filter(pk=claim_id, user=user).first()
+    if claim is None:
+        raise NotFound("No such claim.", code="claim_not_found")
+    return claim
+
+
 def claim_pay_local(*, user, claim_id: int) -> QuotaClaim:
     """The embedded demo's pay button: completes the local payment through the webhook path."""
     if settings.PAYMENTS_PROVIDER != "local":
         raise NotFound("Not found.")
-    claim = QuotaClaim.objects.filter(pk=claim_id, user=user).first()
-    if claim is None:
-        raise NotFound("No such claim.", code="claim_not_found")
+    claim = claim_for_user(user=user, claim_id=claim_id)
     payment = Payment.objects.filter(idempotency_key=claim.payment_idempotency_key).first()
     if payment is None or claim.step != ClaimStep.PAYMENT_STARTED:
         raise Conflict("Start the payment first.", code="payment_not_started")

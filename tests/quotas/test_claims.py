@@ -350,3 +350,24 @@ def test_a_failed_payment_can_be_retried(holder, match, api, django_capture_on_c
 
     assert body["payment_status"] == "PAID"
     assert Payment.objects.count() == 2
+
+
+def test_a_claim_can_be_read_back_by_its_holder_only(holder, login, match):
+    quota = make_quota(match, quantity=2)
+    claim_id = select(holder, quota, seat_ids(quota, 1)).json()["claim_id"]
+
+    body = holder.get(f"/api/quota-portal/claims/{claim_id}").json()
+
+    assert body["claim_id"] == claim_id and body["next_step"] == "ticket-holders"
+    assert holder.get(f"{BASE}/{quota.pk}").json()["my_claims"] == [claim_id]
+    assert login("other@x.hr").get(f"/api/quota-portal/claims/{claim_id}").status_code == 404
+
+
+def test_money_is_sent_as_strings(holder, match):
+    quota = make_quota(match, quantity=1, discount_percent=Decimal("12.5"))
+    claimed_to_holders(holder, quota, 1)
+
+    body = holder.post(f"{BASE}/{quota.pk}/payment", {}, format="json").json()
+
+    assert body["payment"]["amount"] == body["total_amount"] == "37.10"
+    assert holder.get(f"{BASE}/{quota.pk}").json()["discount_percent"] == "12.50"
