@@ -113,6 +113,7 @@ def quota_page(request, quota_id: int):
             "holders": reverse("quota-portal-ticket-holders", kwargs={"quota_id": quota.pk}),
             "payment": reverse("quota-portal-payment", kwargs={"quota_id": quota.pk}),
             "payLocal": reverse("quota-portal-pay-local", kwargs={"claim_id": 0}),
+            "claim": reverse("quota-portal-claim", kwargs={"claim_id": 0}),
             "subquotas": reverse("quota-portal-subquotas", kwargs={"quota_id": quota.pk}),
             "subquota": reverse("quota-portal-subquota", kwargs={"subquota_id": 0}),
             "profile": reverse("profile"),
@@ -121,7 +122,7 @@ def quota_page(request, quota_id: int):
         },
         "socket": f"/ws/quotas/{quota.pk}/",
         "paymentsProvider": settings.PAYMENTS_PROVIDER,
-        "stripePublishableKey": getattr(settings, "STRIPE_PUBLISHABLE_KEY", ""),
+        "stripePublishableKey": settings.STRIPE_PUBLISHABLE_KEY,
         "quota": summary,
     }
     return render(request, "quotas/portal/quota.html", {"quota": summary, "config": config,

@@ -639,14 +639,23 @@
     refreshSoon();
   }
 
-  renderAll();
-  // A claim begun earlier in this tab continues where it stopped (the API says if it lapsed).
-  if (claim && claim.status === "ACTIVE") {
-    if (claim.step === "SEATS_SELECTED" || claim.step === "HOLDERS_SAVED") openHolders();
-    else openPayment();
-  } else {
-    saveClaim(null);
-    showStep("select");
+  // A claim begun earlier continues where it stopped: this tab's, else the holder's latest live
+  // claim on this quota (begun in another tab or browser; the API says if it lapsed).
+  async function resume() {
+    if (!claim && (quota.my_claims || []).length) {
+      const result = await api("GET", withId(config.api.claim, quota.my_claims[0]));
+      if (result.ok) saveClaim(result.data);
+    }
+    if (claim && claim.status === "ACTIVE") {
+      if (claim.step === "SEATS_SELECTED" || claim.step === "HOLDERS_SAVED") openHolders();
+      else openPayment();
+    } else {
+      saveClaim(null);
+      showStep("select");
+    }
   }
+
+  renderAll();
+  resume();
   live(config.socket, onChange, $("live-status"));
 })();

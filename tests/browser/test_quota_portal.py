@@ -230,3 +230,17 @@ def test_two_windows_on_one_quota_stay_in_step_without_a_reload(open_portal, asg
     expect(one.locator("#done-message")).to_contain_text("to be paid later")
     expect(other.locator("#quota-counts [data-count=SOLD]")).to_have_text("1", timeout=LIVE)
     expect(sold_on_dashboard).to_have_text("1", timeout=LIVE)
+
+
+def test_a_claim_begun_in_one_browser_continues_in_another(open_portal):
+    quota = make_quota(numbered_match(), quantity=2)
+    first, _ = seat_ids(quota)
+    page = open_portal(quota)
+    card(page, first).click()
+    page.click("#to-holders")
+    expect(page.locator("#holder-forms fieldset.holder")).to_have_count(1)
+
+    other = open_portal(quota)  # a new context: nothing in its session storage
+
+    expect(other.locator("#holder-forms fieldset.holder")).to_have_count(1)
+    expect(other.locator("#step-holders")).to_be_visible()
