@@ -29,6 +29,7 @@ from import_export.results import Result, RowResult
 from core.audit import audit_record
 from core.errors import DomainError
 from core.roles import Role, user_has_role
+from quotas.admin_create import quota_add_view
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from quotas.services.cancellation import OPTIONS, cancellation_preview, quota_cancel
 from quotas.services.common import holder_quotas
@@ -282,7 +283,11 @@ class QuotaAdmin(ImportMixin, admin.ModelAdmin):
         return [DelegatedSeatInline] if obj.is_subquota else [QuotaSeatInline, SubquotaInline]
 
     def has_add_permission(self, request):
-        return False  # quotas are created with their seats by the import or the API
+        return user_has_role(request.user, Role.QUOTA_MANAGER)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Our own form over `quota_create`: a quota is never saved without its seats."""
+        return quota_add_view(self, request)
 
     def has_change_permission(self, request, obj=None):
         return False

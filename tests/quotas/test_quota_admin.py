@@ -125,11 +125,44 @@ def test_the_quota_page_shows_its_seats_read_only(admin_client_qm, match_a):
     assert f"/admin/quotas/quota/{quota.pk}/masquerade/" in html
 
 
-def test_quotas_are_not_added_or_deleted_by_hand(admin_client_qm, match_a):
+def test_quotas_are_not_deleted_by_hand(admin_client_qm, match_a):
     quota = quota_make(match_a, quantity=1)
 
-    assert admin_client_qm.get(f"{LIST}add/").status_code == 403
     assert admin_client_qm.post(f"{LIST}{quota.pk}/delete/").status_code == 403
+
+
+def test_the_add_page_creates_a_quota_with_its_seats(admin_client_qm, match_a):
+    sector = match_a.sectors.get(code="A")
+    form = {"match": match_a.pk, "recipient_email": "ana@firma.hr", "sectors": [sector.pk],
+            "quantity": 3, "algorithm": "NM", "discount_code": "GR", "auto_send_email": "on"}
+
+    page = admin_client_qm.get(f"{LIST}add/")
+    done = admin_client_qm.post(f"{LIST}add/", form, follow=True)
+    again = admin_client_qm.post(f"{LIST}add/", form, follow=True)
+
+    assert page.status_code == 200 and 'id="quota-create"' in page.content.decode()
+    quota = Quota.objects.order_by("id").first()
+    assert (quota.recipient_email, quota.quantity, quota.discount_percent) == (
+        "ana@firma.hr", 3, 100)
+    assert SeatInventory.objects.filter(quota_seats__quota=quota,
+                                        status=SeatStatus.ALLOCATED).count() == 3
+    assert done.redirect_chain[-1][0] == f"{LIST}{quota.pk}/change/"
+    assert "already has quota(s)" in again.content.decode()
+
+
+def test_the_add_page_shows_what_is_wrong(admin_client_qm, match_a, match_b):
+    other_sector = match_b.sectors.get(code="A")
+    response = admin_client_qm.post(f"{LIST}add/", {
+        "match": match_a.pk, "recipient_email": "ana@firma.hr", "sectors": [other_sector.pk],
+        "quantity": 3, "algorithm": "NM"})
+    too_many = admin_client_qm.post(f"{LIST}add/", {
+        "match": match_a.pk, "recipient_email": "ana@firma.hr", "quantity": 9999,
+        "algorithm": "NM"})
+
+    assert "Not sectors of the chosen match" in response.content.decode()
+    assert "seat(s) are available" in too_many.content.decode() or \
+        "not 9999" in too_many.content.decode()
+    assert not Quota.objects.exists()
 
 
 # --- cancellation ------------------------------------------------------------------------------
