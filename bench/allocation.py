@@ -30,6 +30,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -53,15 +54,20 @@ from seating.services.inventory import inventory_build  # noqa: E402
 SECTORS, ROWS, SEATS_PER_ROW, AISLE_EVERY = 20, 35, 50, 12
 FILLS = tuple(float(f) for f in os.environ.get("BENCH_FILLS", "0,0.5,0.9,0.99").split(","))
 SINGLE_RUNS, WORKERS, RUNS_PER_WORKER = 1000, 8, 250
+TEAMS = {"home_team": "Hrvatska", "away_team": "Francuska"}
+# Measure what production runs: with DEBUG on, Django copies every query into
+# connection.queries (BENCH_DEBUG=1 keeps it on).
+settings.DEBUG = bool(os.environ.get("BENCH_DEBUG"))
 
 
 def build_match() -> Match:
-    SeatAuditLog.objects.all().delete()
-    Match.objects.all().delete()
+    """Only the bench's own match and stadium are replaced: the database may hold other
+    benchmarks' data."""
+    SeatAuditLog.objects.filter(inventory__match__in=Match.objects.filter(**TEAMS)).delete()
+    Match.objects.filter(**TEAMS).delete()
     Stadium.objects.filter(name="Bench Maksimir").delete()
     stadium = Stadium.objects.create(name="Bench Maksimir", city="Zagreb")
-    match = Match.objects.create(home_team="Hrvatska", away_team="Francuska",
-                                 match_type=MatchType.HOME,
+    match = Match.objects.create(**TEAMS, match_type=MatchType.HOME,
                                  kick_off_time=timezone.now() + timedelta(days=30))
     for index in range(SECTORS):
         sector = Sector.objects.create(stadium=stadium, name=f"S{index}", code=f"S{index}",
@@ -86,7 +92,7 @@ def fill(match: Match, share: float) -> None:
     """Sell `share` of every sector from the best rows outward; 5 % of those come back."""
     SeatInventory.objects.filter(match=match).update(
         status=SeatStatus.AVAILABLE, hold_owner="", hold_expires_at=None, held_by=None)
-    SeatAuditLog.objects.all().delete()
+    SeatAuditLog.objects.filter(inventory__match=match).delete()
     if not share:
         analyze()
         return
@@ -119,7 +125,7 @@ def run(count: int, seed: int) -> list[tuple[float, int, bool, bool]]:
     """`count` allocations of 1-4 seats in random sectors: (seconds, quantity, ok, together)."""
     connection.close()
     rng = random.Random(seed)
-    match = Match.objects.get()
+    match = Match.objects.get(**TEAMS)
     sectors = list(MatchSector.objects.filter(match=match))
     until = timezone.now() + timedelta(minutes=20)
     results = []
@@ -154,7 +160,7 @@ def main() -> None:
         sys.exit("Run against PostgreSQL: set DATABASE_URL (see the docstring).")
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    match = Match.objects.filter(home_team="Hrvatska", away_team="Francuska").first()
+    match = Match.objects.filter(**TEAMS).first()
     if match is None or os.environ.get("BENCH_REBUILD"):
         match = build_match()
     seats = SeatInventory.objects.filter(match=match).count()

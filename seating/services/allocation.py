@@ -103,6 +103,11 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
              algorithm: str = Algorithm.NM) -> Allocation:
     if quantity < 1:
         raise Conflict("Ask for at least one seat.", code="invalid_quantity", field="quantity")
+    if connection.vendor == "postgresql":
+        allocation = _allocate_in_database(match, quantity, hold, sectors, algorithm)
+        if allocation is not None:
+            return allocation
+        # the first candidate is a general-admission sector: the portable path counts it
     for _ in range(RACE_RETRIES):
         try:
             with transaction.atomic():
@@ -120,6 +125,52 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
                 return allocation
         except _LostRace:
             continue
+    raise Conflict("Seats changed while we were choosing them; please try again.",
+                   code="try_again")
+
+
+_STEPS = {  # the step of the cascade that found the seats (see migration 0003)
+    0: (None, ""),  # sequential: together if the seats happen to be side by side
+    1: (True, ""),
+    3: (False, "No row had enough seats together; the seats span two rows."),
+    4: (None, "Not enough seats together; the seats are apart."),
+}
+
+
+def _allocate_in_database(match, quantity, hold, sectors, algorithm) -> Allocation | None:
+    """PostgreSQL: the whole allocation (lock, release expired holds, cascade, take, audit)
+    is the server-side function `seating_allocate`, one round trip and, outside a caller's
+    transaction, its own transaction. It reports rather than raises, so a refusal never
+    aborts the caller's transaction. None means "general admission": the caller counts it."""
+    ids = None if sectors is None else [s.id if isinstance(s, MatchSector) else s
+                                        for s in sectors]
+    user_id = getattr(hold.user, "pk", None)
+    until = hold.until if hold.status == SeatStatus.RESERVED else None
+    rows = _sql("SELECT * FROM seating_allocate(%s, %s::bigint[], %s, %s, %s, %s, %s,"
+                " %s::timestamptz, %s, %s, %s)",
+                [match.id, ids, quantity, algorithm == Algorithm.REDOM, hold.status,
+                 hold.owner, user_id, until, hold.release_to, hold.reason, timezone.now()])
+    outcome, step, released = rows[0][:3]
+    if outcome == "ok" or released:
+        transaction.on_commit(lambda: status_summary_invalidate(match.id))
+    if outcome == "ok":
+        seats = [_Seat(*row[4:]) for row in rows]
+        together, warning = _STEPS[step]
+        return Allocation(
+            match_sector_id=rows[0][3], quantity=len(seats),
+            inventory_ids=[s.id for s in seats],
+            seats=[{"id": s.id, "row": s.row, "seat": s.number} for s in seats],
+            together=_adjacent(sorted(seats, key=lambda s: (s.rank, s.block, s.col)))
+            if together is None else together, warning=warning)
+    if outcome == "general_admission":
+        return None
+    if outcome == "no_sectors":
+        raise NotEnoughSeats("None of the chosen sectors is on sale for this match.",
+                             field="sectors")
+    if outcome == "not_enough":
+        raise NotEnoughSeats(
+            f"Sorry, there are not {quantity} seats left in the chosen sectors.",
+            field="quantity")
     raise Conflict("Seats changed while we were choosing them; please try again.",
                    code="try_again")
 

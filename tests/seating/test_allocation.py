@@ -291,3 +291,51 @@ def test_a_changed_snake_config_takes_effect_without_a_restart():
         "within_row_strategy": "LEFT_TO_RIGHT", "subsector_grouping_json": []})
 
     assert take(sector, 2, hold=cart("cart:2"))[1][2] == "##XXXXXX"
+
+
+# --- PostgreSQL: the server-side function -----------------------------------------------------
+
+@pytest.mark.postgres
+def test_an_allocation_is_one_round_trip_on_postgresql(django_assert_num_queries):
+    sector = build_sector(["XXXXXXXX", "XXXXXXXX"])
+
+    with django_assert_num_queries(1):
+        allocation = allocate(match=sector.match, sectors=[sector], quantity=3, hold=cart())
+
+    assert allocation.together and len(allocation.inventory_ids) == 3
+
+
+@pytest.mark.postgres
+def test_a_refusal_leaves_the_callers_transaction_usable():
+    from django.db import transaction
+
+    sector = build_sector(["XXSS"])
+
+    with transaction.atomic():
+        with pytest.raises(NotEnoughSeats):
+            allocate(match=sector.match, sectors=[sector], quantity=3, hold=cart())
+        allocation = allocate(match=sector.match, sectors=[sector], quantity=2, hold=cart())
+
+    assert SeatInventory.objects.filter(id__in=allocation.inventory_ids,
+                                        status=SeatStatus.RESERVED).count() == 2
+
+
+def test_sectors_not_on_sale_are_refused():
+    sector = build_sector(["XXXX"])
+    MatchSector.objects.filter(pk=sector.pk).update(status="CLOSED")
+
+    with pytest.raises(NotEnoughSeats) as error:
+        take(sector, 2)
+
+    assert "on sale" in error.value.detail
+
+
+def test_without_a_sector_list_it_tries_the_sectors_in_display_order():
+    first = build_sector(["SSSS"], code="A")
+    second = build_sector(["XXXX"], code="B", match=first.match)
+    MatchSector.objects.filter(pk=first.pk).update(display_order=0)
+    MatchSector.objects.filter(pk=second.pk).update(display_order=1)
+
+    allocation = allocate(match=first.match, quantity=2, hold=cart())
+
+    assert allocation.match_sector_id == second.id
