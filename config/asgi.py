@@ -11,10 +11,25 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from ticketing.authentication import AccessTokenWebSocketMiddleware  # noqa: E402
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Browsers always send an Origin: one from another site is refused, so a page elsewhere
+    cannot open a socket with the holder's session cookie. Native apps send none (and sign in
+    with their access token), so a missing Origin is let through."""
+
+    def valid_origin(self, parsed_origin):
+        return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+def _allowed_hosts() -> list[str]:
+    hosts = settings.ALLOWED_HOSTS
+    return hosts if hosts or not settings.DEBUG else ["localhost", "127.0.0.1", "[::1]"]
 
 
 class TokenOrSessionMiddleware:
@@ -35,8 +50,9 @@ class TokenOrSessionMiddleware:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenOrSessionMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": BrowserOriginValidator(
+            AuthMiddlewareStack(TokenOrSessionMiddleware(URLRouter(websocket_urlpatterns))),
+            _allowed_hosts(),
         ),
     }
 )

@@ -178,3 +178,17 @@ def test_it_refuses_a_connection_from_a_foreign_origin(login):
 
     connected, _ = run(scenario)
     assert not connected
+
+
+def test_a_native_app_without_an_origin_header_connects_with_its_token(login):
+    fan = login("fan@example.com")
+
+    async def scenario():
+        ws = communicator(f"token={fan.tokens.access_token}", origin=None)
+        connected, _ = await ws.connect()
+        hello = await ws.receive_json_from()
+        await ws.disconnect()
+        return connected, hello
+
+    connected, hello = run(scenario)
+    assert connected and hello["type"] == "hello"
