@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -32,7 +33,6 @@ from seating.models import (
     SeatInventory,
     SeatStatus,
 )
-from seating.selectors import effective_status_is
 
 CENT = Decimal("0.01")
 # Phases in which any fan can buy; QUOTA_ONLY phases sell through the quota portal only.
@@ -66,11 +66,20 @@ def price_after_discount(price: Decimal, discount_percent: Decimal) -> Decimal:
 
 # --- availability ---------------------------------------------------------------------------
 
-def _seats_available() -> Coalesce:
-    seats = (SeatInventory.objects
-             .filter(effective_status_is(SeatStatus.AVAILABLE), match_sector=OuterRef("pk"))
-             .order_by().values("match_sector").annotate(n=Count("id")).values("n"))
-    return Coalesce(Subquery(seats, output_field=IntegerField()), 0)
+def _count(seats: QuerySet[SeatInventory]) -> Coalesce:
+    counted = seats.order_by().values("match_sector").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _seats_available(now: datetime) -> CombinedExpression:
+    """Seats whose effective status is AVAILABLE (`effective_status_is`, spelled as two counts
+    so that each reads one partial index: AVAILABLE rows by (match_sector, row_rank), RESERVED
+    rows by (match_sector, hold_expires_at); one OR-ed count scanned the whole sector)."""
+    in_sector = SeatInventory.objects.filter(match_sector=OuterRef("pk"))
+    free = in_sector.filter(status=SeatStatus.AVAILABLE)
+    lapsed = in_sector.filter(status=SeatStatus.RESERVED, hold_expires_at__lte=now,
+                              release_to=SeatStatus.AVAILABLE)
+    return _count(free) + _count(lapsed)
 
 
 def _ga_taken(now: datetime) -> Coalesce:
@@ -82,15 +91,26 @@ def _ga_taken(now: datetime) -> Coalesce:
     return Coalesce(Subquery(holds, output_field=IntegerField()), 0)
 
 
+def _on_sale(match_ids: list[int]) -> QuerySet[MatchSector]:
+    """The ACTIVE match sectors with a price category, in display order."""
+    return (MatchSector.objects
+            .filter(match_id__in=match_ids, status=MatchSectorStatus.ACTIVE,
+                    price_category__isnull=False)
+            .select_related("price_category")
+            .order_by("match_id", "display_order", "code"))
+
+
+def zone_sectors(*, match_id: int, zone_id: int) -> list[MatchSector]:
+    """A zone's (price category's) sectors on sale, without counting what is free: adding to
+    a cart needs only the candidates, the allocator finds the seats."""
+    return list(_on_sale([match_id]).filter(price_category_id=zone_id))
+
+
 def sellable_sectors(*, match_ids: list[int], now: datetime) -> list[MatchSector]:
     """The ACTIVE match sectors with a price category of the given matches, each with
     `available` set, in display order. One query whatever the number of matches/sectors."""
-    sectors = (MatchSector.objects
-               .filter(match_id__in=match_ids, status=MatchSectorStatus.ACTIVE,
-                       price_category__isnull=False)
-               .select_related("price_category")
-               .annotate(seats_available=_seats_available(), ga_taken=_ga_taken(now))
-               .order_by("match_id", "display_order", "code"))
+    sectors = (_on_sale(match_ids)
+               .annotate(seats_available=_seats_available(now), ga_taken=_ga_taken(now)))
     sectors = list(sectors)
     for sector in sectors:
         if sector.is_numbered:

@@ -172,9 +172,8 @@ def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int,
             code="phase_ticket_limit_reached", field="quantity")
 
 
-def _zone_sectors(match: Match, zone_id: int, now: datetime) -> list[MatchSector]:
-    sectors = [s for s in catalog.sellable_sectors(match_ids=[match.id], now=now)
-               if s.price_category_id == zone_id]
+def _zone_sectors(match: Match, zone_id: int) -> list[MatchSector]:
+    sectors = catalog.zone_sectors(match_id=match.id, zone_id=zone_id)
     if not sectors:
         raise NotFound("This match has no such zone on sale.", code="zone_not_found",
                        field="zone_id")
@@ -193,9 +192,10 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
     match = catalog.match_catalog_get(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
     phase = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible / quota only
-    queue_window_check(match=match, user=user)  # 403 while the queue runs without a window
-    sectors = _zone_sectors(match, zone_id, now)
     window_end = _queue_window_end(match, user, now)
+    if window_end is None:  # an open window passes the queue check: ask only without one
+        queue_window_check(match=match, user=user)  # 403 while the queue runs
+    sectors = _zone_sectors(match, zone_id)
     with transaction.atomic():
         _lock_user(user)
         cart = _open_cart_locked(user=user, match=match, now=now)

@@ -269,18 +269,26 @@ def _sell(order: Order, cart: Cart, payment: Payment, now: datetime) -> None:
 
 
 def order_notify_completed(order: Order, ticket_count: int) -> None:
-    """Both only log here; delivery runs after commit (email_send / push_send do that)."""
+    """The confirmation email and push, logged once the order's transaction commits (at once
+    outside one): rendering them must not lengthen the hold on the order's, cart's and seats'
+    locks, and a sale that rolled back has nothing to confirm. Delivery is a task after that."""
     buyer = order.buyer
-    profile = Profile.objects.filter(user=buyer).first()
-    email_send(template_key=TemplateKey.ORDER_CONFIRMATION, to=buyer.email, variables={
-        "name": profile.full_name if profile else buyer.email, "order_number": order.number,
-        "match": f"{order.match.home_team} v {order.match.away_team}",
-        "total": str(order.total_amount)})
-    push_send(user=buyer, notification_type="order_completed",
-              title="Your tickets are ready",
-              body=f"{ticket_count} ticket(s) for {order.match.home_team} v "
-                   f"{order.match.away_team} (order {order.number}).",
-              data={"order_id": str(order.pk)})
+    try:
+        name = buyer.profile.full_name
+    except Profile.DoesNotExist:
+        name = buyer.email
+    match = f"{order.match.home_team} v {order.match.away_team}"
+    number, total, order_id = order.number, str(order.total_amount), str(order.pk)
+
+    def notify() -> None:
+        email_send(template_key=TemplateKey.ORDER_CONFIRMATION, to=buyer.email, variables={
+            "name": name, "order_number": number, "match": match, "total": total})
+        push_send(user=buyer, notification_type="order_completed",
+                  title="Your tickets are ready",
+                  body=f"{ticket_count} ticket(s) for {match} (order {number}).",
+                  data={"order_id": order_id})
+
+    transaction.on_commit(notify)
 
 
 def order_payment_succeeded(*, payment: Payment) -> Order | None:
@@ -292,7 +300,9 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         return None
     refund_reason = ""
     with transaction.atomic():
-        order = (Order.objects.select_for_update(of=("self",)).select_related("match", "buyer")
+        # The items are read once, here: checking, selling and issuing tickets all use them.
+        order = (Order.objects.select_for_update(of=("self",))
+                 .select_related("match", "buyer__profile").prefetch_related("items")
                  .filter(pk=order_id).first())
         if order is None:
             return None

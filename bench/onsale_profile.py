@@ -1,0 +1,279 @@
+"""Per-order cost of the fan sale, in-process (not a test, no server):
+
+    .venv/bin/python bench/onsale_profile.py            # PROFILE_FANS=40 by default
+
+The same fan flow as bench/onsale.py (zones -> cart add -> checkout -> Stripe webhook -> order),
+driven through Django's test Client inside this one process, so each step's cost is the web
+worker's own: wall ms, CPU ms of this process (Python work; the database's is not in it) and
+SQL queries. Production-like settings (DEBUG off, PostgreSQL `ticketing_h5`, Redis DB 8 as cache
+and Celery broker: tasks are published, nothing consumes them, as a web worker would see it).
+
+The match is seed_demo's Maksimir (34,947 seats), as bench/onsale.py sells: counting what is
+available costs what it costs on a full stadium, which a toy match would hide. Fans join the
+waiting room over the API and are admitted by `queue_admit` (Celery's job, untimed). The first
+PROFILE_WARMUP flows are not counted; query counts come from a second, separate set of flows
+(PROFILE_QUERY_FANS), because recording queries slows the timed ones."""
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = "ticketing_h5"
+PG_URL = "postgres://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/8"
+FANS = int(os.environ.get("PROFILE_FANS", 40))
+QUERY_FANS = int(os.environ.get("PROFILE_QUERY_FANS", 5))
+WARMUP = int(os.environ.get("PROFILE_WARMUP", 3))
+STEPS = ("zones", "cart", "checkout", "webhook", "order")
+WEBHOOK_SECRET = "whsec_profile_" + secrets.token_hex(16)
+
+
+def environment() -> None:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key() \
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_file = Path("/tmp/onsale-profile-sso.pem")
+    key_file.write_bytes(pem)
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+        "SSO_PUBLIC_KEY_FILE": str(key_file),
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PAYMENTS_PROVIDER": "local",
+        "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": "profile",
+        "EMAIL_URL": "dummymail://",
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_CONN_MAX_AGE": "3600",
+        "LOG_LEVEL": "WARNING",
+    })
+
+
+def recreate_database() -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def setup(fan_count: int) -> tuple[int, list[dict]]:
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("audit").setLevel(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.onsale import oib_make
+    from core.pii import keyed_hash
+    from queueing.models import QueueConfig
+    from seating.models import Match, MatchType
+    from ticketing.models import ApiSession, Profile, SavedProfile, User
+    from ticketing.tokens import access_token_issue
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", stdout=io.StringIO())
+    match = Match.objects.get(competition__startswith="Demo:", match_type=MatchType.HOME)
+    now = timezone.now()
+    QueueConfig.objects.update_or_create(match=match, defaults={
+        "is_active": True, "opens_at": now - timedelta(minutes=1),
+        "admission_rate_per_minute": 100000, "max_open_windows": 100000, "window_minutes": 20})
+    import random
+
+    rng = random.Random(2026)
+    taken: set[str] = set()
+    users = User.objects.bulk_create([User(email=f"fan{i}@profile.example",
+                                           drupal_user_id=f"profile-{i}", password="!")
+                                      for i in range(fan_count)])
+    quantities = [(2, 3, 4, 1)[i % 4] for i in range(fan_count)]
+    Profile.objects.bulk_create([
+        Profile(user=u, first_name="Navijač", last_name=f"Broj{i}",
+                date_of_birth=date(1960 + i % 40, 1 + i % 12, 1 + i % 28), nationality="HR",
+                oib=(o := oib_make(rng, taken)), oib_hash=keyed_hash(o), email=u.email,
+                phone="+385911234567", address="Maksimirska 128", city="Zagreb",
+                postal_code="10000") for i, u in enumerate(users)])
+    SavedProfile.objects.bulk_create([
+        SavedProfile(user=u, first_name="Prijatelj", last_name=f"{i}-{k}",
+                     date_of_birth=date(1970 + k, 3, 4), nationality="HR",
+                     oib=(o := oib_make(rng, taken)), oib_hash=keyed_hash(o),
+                     relationship="friend")
+        for i, (u, q) in enumerate(zip(users, quantities, strict=True)) for k in range(q - 1)])
+    saved = defaultdict(list)
+    for user_id, saved_id in SavedProfile.objects.values_list("user_id", "id").order_by("id"):
+        saved[user_id].append(saved_id)
+    sessions = ApiSession.objects.bulk_create([
+        ApiSession(id=uuid.uuid4(), user=u, device_id="profile",
+                   refresh_token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+                   expires_at=now + timedelta(days=7)) for u in users])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return match.id, [{"token": access_token_issue(user_id=s.user_id, session_id=s.id),
+                       "quantity": q, "saved": saved[s.user_id]}
+                      for s, q in zip(sessions, quantities, strict=True)]
+
+
+def stripe_event(intent_id: str, order: dict) -> tuple[bytes, str]:
+    """What Stripe posts when the payment succeeds, signed its way (as bench/onsale.py does)."""
+    cents = round(float(order["total_amount"]) * 100)
+    now = int(time.time())
+    payload = json.dumps({
+        "id": f"evt_profile_{secrets.token_hex(12)}", "object": "event", "api_version": None,
+        "created": now, "livemode": False, "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": cents,
+                            "amount_received": cents, "currency": "eur",
+                            "metadata": {"reference": f"order:{order['id']}"},
+                            "status": "succeeded"}}}).encode()
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{now}.".encode() + payload,
+                      hashlib.sha256).hexdigest()
+    return payload, f"t={now},v1={digest}"
+
+
+class Flow:
+    """One fan's purchase, step by step, recording wall ms, CPU ms and queries per step."""
+
+    def __init__(self, match_id: int, count_queries: bool):
+        from django.test import Client
+
+        self.client = Client()
+        self.match_id = match_id
+        self.count_queries = count_queries
+        self.wall: dict[str, list[float]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)
+        self.queries: dict[str, list[int]] = defaultdict(list)
+        self.statements: dict[str, list[str]] = {}
+
+    def call(self, step: str, method: str, path: str, token: str | None = None,
+             expect: int = 200, **kwargs):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        if token:
+            kwargs["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        send = getattr(self.client, method)
+        wall, cpu = time.perf_counter(), time.process_time()
+        if self.count_queries:
+            with CaptureQueriesContext(connection) as captured:
+                response = send(path, **kwargs)
+            self.queries[step].append(len(captured))
+            if os.environ.get("PROFILE_SQL"):  # the last counted flow's statements, per step
+                self.statements[step] = [q["sql"] for q in captured.captured_queries]
+        else:
+            response = send(path, **kwargs)
+        self.wall[step].append((time.perf_counter() - wall) * 1000)
+        self.cpu[step].append((time.process_time() - cpu) * 1000)
+        if response.status_code != expect:
+            raise SystemExit(f"{step}: {response.status_code} {response.content[:300]!r}")
+        return response
+
+    def buy(self, fan: dict) -> None:
+        token, match_id = fan["token"], self.match_id
+        zones = self.call("zones", "get", f"/api/matches/{match_id}/zones").json()["zones"]
+        zone = max(zones, key=lambda z: z["available"])
+        cart = self.call("cart", "post", "/api/cart/add", token, expect=201,
+                         content_type="application/json",
+                         data={"match_id": match_id, "zone_id": zone["id"],
+                               "quantity": fan["quantity"]}).json()
+        holders = [{}] + [{"saved_profile_id": i} for i in fan["saved"][:fan["quantity"] - 1]]
+        body = self.call("checkout", "post", "/api/checkout", token, expect=201,
+                         content_type="application/json",
+                         data={"cart_id": cart["id"], "holders": holders}).json()
+        order = body["order"]
+        payload, signature = stripe_event(body["payment"]["client_secret"].split("_secret_")[0],
+                                          order)
+        self.call("webhook", "post", "/api/webhooks/stripe", data=payload,
+                  content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+        done = self.call("order", "get", f"/api/orders/{order['id']}", token).json()
+        if done["status"] != "COMPLETED" or len(done["tickets"]) != fan["quantity"]:
+            raise SystemExit(f"order {order['id']} not completed: {done['status']}")
+
+
+def admit_all(match_id: int, fans: list[dict]) -> None:
+    """Fans join over the API; admission is queue_tick's job in production (not timed here)."""
+    from django.test import Client
+
+    from queueing.services import queue_admit
+    from seating.models import Match
+
+    client = Client()
+    for fan in fans:
+        response = client.post(f"/api/queue/{match_id}/join",
+                                HTTP_AUTHORIZATION=f"Bearer {fan['token']}")
+        assert response.status_code == 200, response.content
+    queue_admit(match=Match.objects.get(pk=match_id))
+
+
+def main() -> None:
+    environment()
+    recreate_database()
+    started = time.perf_counter()
+    match_id, fans = setup(WARMUP + FANS + QUERY_FANS)
+    admit_all(match_id, fans)
+    print(f"setup: match {match_id}, {len(fans)} fans ({time.perf_counter() - started:.0f} s); "
+          f"{WARMUP} warm-up flows, {FANS} timed, {QUERY_FANS} counting queries")
+
+    warm = Flow(match_id, count_queries=False)
+    for fan in fans[:WARMUP]:
+        warm.buy(fan)
+    timed = Flow(match_id, count_queries=False)
+    profiler = None
+    if os.environ.get("PROFILE_CPROFILE"):  # a file for pstats: where the timed flows' CPU goes
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    for fan in fans[WARMUP:WARMUP + FANS]:
+        timed.buy(fan)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(os.environ["PROFILE_CPROFILE"])
+    counted = Flow(match_id, count_queries=True)
+    for fan in fans[WARMUP + FANS:]:
+        counted.buy(fan)
+
+    def mean(values) -> float:
+        return statistics.fmean(values) if values else 0.0
+
+    print(f"\n  {'step':<9} {'wall ms':>8} {'p50':>7} {'cpu ms':>8} {'queries':>8}")
+    total = [0.0, 0.0, 0.0]
+    for step in STEPS:
+        wall, cpu, queries = timed.wall[step], timed.cpu[step], counted.queries[step]
+        row = (mean(wall), mean(cpu), mean(queries))
+        total = [a + b for a, b in zip(total, row, strict=True)]
+        print(f"  {step:<9} {row[0]:8.1f} {statistics.median(wall):7.1f} {row[1]:8.1f} "
+              f"{row[2]:8.1f}")
+    for step, statements in counted.statements.items():
+        print(f"\n--- {step}: {len(statements)} queries")
+        for sql in statements:
+            print("   ", sql[:400])
+    print(f"  {'TOTAL':<9} {total[0]:8.1f} {'':>7} {total[1]:8.1f} {total[2]:8.1f}"
+          "   (per complete order)")
+
+
+if __name__ == "__main__":
+    main()
