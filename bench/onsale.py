@@ -56,10 +56,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _http  # noqa: E402
+from _setup import PG_URL, production_env, recreate_database  # noqa: E402
 
 HOST, HTTP_PORT, WS_PORT = "127.0.0.1", 8101, 8102
 DB_NAME = "ticketing_bench"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/10"
 LOG_DIR = Path(os.environ.get("BENCH_LOG_DIR", "/tmp/onsale-bench"))
 
@@ -80,45 +80,14 @@ SEED = 2026
 
 def throwaway_env() -> dict:
     """Production settings with secrets made up for this run (settings refuse dev keys)."""
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    sso_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = sso_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
-    (LOG_DIR / "sso-public.pem").write_bytes(pem)
-    return {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-        "SSO_PUBLIC_KEY_FILE": str(LOG_DIR / "sso-public.pem"),
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench_" + secrets.token_hex(16),
-        "PAYMENTS_PROVIDER": "local",
-        "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": "onsale",
-        "EMAIL_URL": "dummymail://",
-        "ALLOWED_HOSTS": f"{HOST},localhost",
-        "ACCESS_TOKEN_MINUTES": "120",
+    return production_env(
+        db_name=DB_NAME, redis_url=REDIS_URL, cache_prefix="onsale",
+        sso_key_file=LOG_DIR / "sso-public.pem",
+        STRIPE_WEBHOOK_SECRET="whsec_bench_" + secrets.token_hex(16), PAYMENTS_PROVIDER="local",
+        ALLOWED_HOSTS=f"{HOST},localhost", ACCESS_TOKEN_MINUTES="120",
         # Persistent connections, as a production WSGI deployment keeps them (and so that the
         # backends' CPU is still there to count at the end of the sale).
-        "DATABASE_CONN_MAX_AGE": "3600",  # the app would refresh; the sale is what we measure
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def recreate_database() -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+        DATABASE_CONN_MAX_AGE="3600")
 
 
 def oib_make(rng: random.Random, taken: set[str]) -> str:
@@ -651,7 +620,7 @@ def main() -> None:
     print(f"onsale: gunicorn {WORKERS} sync workers, uvicorn (WebSockets), Celery worker+beat "
           f"({CELERY}); queue cap {CAP} open windows, rate {RATE}/min; {WAITING} fans "
           f"waiting; think time {THINK} s")
-    recreate_database()
+    recreate_database(DB_NAME, REDIS_URL)
     data = setup()
     processes = start_servers(env)
     named = dict(zip(("gunicorn", "uvicorn", "celery"), processes, strict=True))

@@ -30,9 +30,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _setup import production_env, recreate_database  # noqa: E402
 
 DB_NAME = "ticketing_h5"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/8"
 FANS = int(os.environ.get("PROFILE_FANS", 40))
 QUERY_FANS = int(os.environ.get("PROFILE_QUERY_FANS", 5))
@@ -42,41 +44,10 @@ WEBHOOK_SECRET = "whsec_profile_" + secrets.token_hex(16)
 
 
 def environment() -> None:
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key() \
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    key_file = Path("/tmp/onsale-profile-sso.pem")
-    key_file.write_bytes(pem)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-        "SSO_PUBLIC_KEY_FILE": str(key_file),
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "PAYMENTS_PROVIDER": "local",
-        "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": "profile",
-        "EMAIL_URL": "dummymail://",
-        "ALLOWED_HOSTS": "testserver",
-        "DATABASE_CONN_MAX_AGE": "3600",
-        "LOG_LEVEL": "WARNING",
-    })
-
-
-def recreate_database() -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    os.environ.update(production_env(
+        db_name=DB_NAME, redis_url=REDIS_URL, cache_prefix="profile",
+        sso_key_file=Path("/tmp/onsale-profile-sso.pem"), STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        PAYMENTS_PROVIDER="local", ALLOWED_HOSTS="testserver", DATABASE_CONN_MAX_AGE="3600"))
 
 
 def setup(fan_count: int) -> tuple[int, list[dict]]:
@@ -230,7 +201,7 @@ def admit_all(match_id: int, fans: list[dict]) -> None:
 
 def main() -> None:
     environment()
-    recreate_database()
+    recreate_database(DB_NAME, REDIS_URL)
     started = time.perf_counter()
     match_id, fans = setup(WARMUP + FANS + QUERY_FANS)
     admit_all(match_id, fans)

@@ -17,7 +17,6 @@ Then checks that every quota got its seats and nothing was allocated twice.
 
 import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -25,8 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-PG_URL = "postgres://postgres@127.0.0.1:5432"
+from _setup import production_env, recreate_database  # noqa: E402
+
 DB_NAME = "ticketing_bench"
 REDIS_URL = "redis://127.0.0.1:6379/10"
 MATCHES = 5
@@ -35,36 +36,9 @@ IMPORT_LINES = 50
 
 
 def environment() -> None:
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    sso_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = sso_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-        "SSO_PUBLIC_KEY": pem.decode(),
-        "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": "bench-quotas",
-        "EMAIL_URL": "dummymail://",
-        "LOG_LEVEL": "WARNING",
-    })
-
-
-def recreate_database() -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    os.environ.update(production_env(db_name=DB_NAME, redis_url=REDIS_URL,
+                                     cache_prefix="bench-quotas",
+                                     sso_key_file=Path("/tmp/bench-quotas-sso.pem")))
 
 
 def build_matches():
@@ -128,7 +102,7 @@ def import_csv(sector_codes: list[str]) -> bytes:
 
 def main() -> None:
     environment()
-    recreate_database()
+    recreate_database(DB_NAME, REDIS_URL)
     import django
 
     django.setup()

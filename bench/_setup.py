@@ -1,0 +1,47 @@
+"""What every benchmark shares: production settings with throwaway secrets (DEBUG off refuses
+the development keys) and a freshly created database and Redis DB."""
+
+import secrets
+from pathlib import Path
+
+PG_URL = "postgres://postgres@127.0.0.1:5432"
+
+
+def production_env(*, db_name: str, redis_url: str, cache_prefix: str, sso_key_file: Path,
+                   **extra: str) -> dict[str, str]:
+    """Settings for a DEBUG-off run against `db_name`; writes a made-up SSO public key to
+    `sso_key_file`. `extra` adds or overrides variables."""
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    sso_key_file.parent.mkdir(parents=True, exist_ok=True)
+    sso_key_file.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+        .public_bytes(serialization.Encoding.PEM,
+                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+        "SSO_PUBLIC_KEY_FILE": str(sso_key_file),
+        "DATABASE_URL": f"{PG_URL}/{db_name}",
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def recreate_database(db_name: str, redis_url: str) -> None:
+    """Drop and create `db_name`; empty the Redis DB."""
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {db_name}")
+    redis.Redis.from_url(redis_url).flushdb()
