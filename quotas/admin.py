@@ -1,13 +1,11 @@
 """Back office for quotas (E7): the quota list with seat counts and filters, seats and
-subquotas inline, cancellation with a confirmation page (E7-F7), the CSV import through
-django-import-export (E7-F2/F3), import batches with their error reports, and masquerade
-(open the portal as the holder, through django-hijack).
+subquotas inline, cancellation with a confirmation page (E7-F7), the CSV import (wired from
+quotas.admin_import), creation (quotas.admin_create), import batches with their error reports,
+and masquerade (open the portal as the holder, through django-hijack).
 
 Everything here is read-only on the models: quotas are created by the import (or the API),
 cancelled by `quota_cancel`, and each write goes through its service."""
 
-import tablib
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
@@ -15,28 +13,26 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from hijack import signals as hijack_signals
 from hijack.views import AcquireUserView
-from import_export import fields as ie_fields
-from import_export import resources
 from import_export.admin import ImportMixin
-from import_export.formats.base_formats import Format
-from import_export.forms import ConfirmImportForm, ImportForm
-from import_export.results import Result, RowResult
 
 from core.audit import audit_record
 from core.errors import DomainError
 from core.roles import Role, user_has_role
 from quotas.admin_create import quota_add_view
+from quotas.admin_import import (
+    QuotaConfirmImportForm,
+    QuotaCsv,
+    QuotaImportForm,
+    QuotaImportResource,
+)
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from quotas.services.cancellation import OPTIONS, cancellation_preview, quota_cancel
 from quotas.services.common import holder_quotas
-from quotas.services.creation import OPEN_MATCH_STATUSES
-from quotas.services.imports import OPTIONAL, REQUIRED, CsvRow, csv_parse, rows_import
 from quotas.services.invitations import recipient_user
-from seating.models import Match
 
 
 def _require_quota_manager(request) -> None:
@@ -67,116 +63,7 @@ hijack_signals.hijack_ended.connect(_masquerade_ended, dispatch_uid="quotas.masq
 
 
 def _portal_url(quota: Quota) -> str:
-    try:
-        return reverse("portal:quota", kwargs={"quota_id": quota.pk})
-    except NoReverseMatch:  # the portal pages are not wired yet
-        return "/portal/"
-
-
-# --- the CSV import through django-import-export ------------------------------------------------
-
-COLUMNS = (*REQUIRED, *OPTIONAL)
-
-
-class QuotaCsv(Format):
-    """The uploaded bytes go to our own reader (BOM, `,` or `;` sniffed, the file's line
-    numbers, the 50-line limit) instead of tablib's, so the admin and the API read a file the
-    same way; a malformed file becomes the form's error."""
-
-    def __init__(self, encoding=None):
-        self.encoding = encoding
-
-    def get_title(self):
-        return "csv"
-
-    def get_extension(self):
-        return "csv"
-
-    def get_content_type(self):
-        return "text/csv"
-
-    def is_binary(self):
-        return True
-
-    def get_read_mode(self):
-        return "rb"
-
-    def can_import(self):
-        return True
-
-    def can_export(self):
-        return False
-
-    def create_dataset(self, in_stream):
-        content = in_stream if isinstance(in_stream, bytes) else in_stream.encode()
-        dataset = tablib.Dataset(headers=["line", "extra_cells", *COLUMNS])
-        for row in csv_parse(content):
-            dataset.append([row.line, row.extra_cells, *(row.values.get(c, "") for c in COLUMNS)])
-        return dataset
-
-
-def _open_matches():
-    return Match.objects.filter(is_deleted=False, status__in=OPEN_MATCH_STATUSES).order_by(
-        "kick_off_time")
-
-
-class QuotaImportForm(ImportForm):
-    match_ids = forms.ModelMultipleChoiceField(
-        queryset=_open_matches(), label="Matches",
-        help_text="One quota per match for every line of the file (E7-F3).")
-
-
-class QuotaConfirmImportForm(ConfirmImportForm):
-    match_ids = forms.ModelMultipleChoiceField(queryset=_open_matches(),
-                                               widget=forms.MultipleHiddenInput)
-
-
-class QuotaImportResource(resources.ModelResource):
-    """Rows go to `rows_import` (the service the API uses: `quota_create` per row and match,
-    seats allocated, one transaction); the dry run is the same import rolled back."""
-
-    email = ie_fields.Field(column_name="email")
-    sectors = ie_fields.Field(column_name="sectors (codes separated by |)")
-    quantity = ie_fields.Field(column_name="quantity")
-    optional = ie_fields.Field(column_name="optional: " + ", ".join(OPTIONAL))
-
-    class Meta:
-        model = Quota
-        name = "Quotas (CSV)"
-        fields = ("email", "sectors", "quantity", "optional")
-
-    def __init__(self, form=None, **kwargs):
-        super().__init__(**kwargs)
-        data = getattr(form, "cleaned_data", None) or {}
-        self.match_ids = [m.pk for m in data.get("match_ids", [])]
-
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
-        rows = [CsvRow(line=int(r["line"]), extra_cells=int(r["extra_cells"]),
-                       values={c: r[c] for c in COLUMNS}) for r in dataset.dict]
-        outcome = rows_import(actor=kwargs.get("user"), file_name=kwargs.get("file_name"),
-                              rows=rows, match_ids=self.match_ids, dry_run=dry_run)
-        result = Result()
-        result.diff_headers = ["Line", "Email", "Sectors", "Quantity", "Outcome"]
-        for row, done in zip(rows, outcome.rows, strict=True):
-            row_result = RowResult()
-            row_result.import_type = (RowResult.IMPORT_TYPE_NEW if done.ok
-                                      else RowResult.IMPORT_TYPE_SKIP)
-            if done.ok:
-                text = (f"Created quota(s) {', '.join(map(str, done.quota_ids))}"
-                        if done.quota_ids else f"OK: {len(self.match_ids)} quota(s)")
-                text += "".join(f" — warning: {w['warning']}" for w in done.warnings)
-            else:
-                text = "; ".join(f"{e['field'] or 'line'}: {e['error']}"
-                                 + (f" (match {e['match_id']})" if "match_id" in e else "")
-                                 for e in done.errors)
-            row_result.diff = [row.line, row.values["email"], row.values["sectors"],
-                               row.values["quantity"], text]
-            result.append_row_result(row_result)
-            result.increment_row_result_total(row_result)
-        result.total_rows = len(rows)
-        result.outcome = outcome
-        return result
+    return reverse("portal:quota", kwargs={"quota_id": quota.pk})
 
 
 # --- quotas -----------------------------------------------------------------------------------
