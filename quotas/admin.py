@@ -3,8 +3,8 @@ subquotas inline, cancellation with a confirmation page (E7-F7), the CSV import 
 quotas.admin_import), creation (quotas.admin_create), import batches with their error reports,
 and masquerade (open the portal as the holder, through django-hijack).
 
-Everything here is read-only on the models: quotas are created by the import (or the API),
-cancelled by `quota_cancel`, and each write goes through its service."""
+Everything here is read-only on the models: quotas are created by the add form, the import or
+the API, cancelled by `quota_cancel`; each write goes through its service."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
