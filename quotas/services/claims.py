@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accessctl.services import blacklist_check
 from core.audit import audit_record
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
@@ -42,9 +42,10 @@ from quotas.models import (
 from quotas.services.common import (
     claim_release,
     claims_release_lapsed,
-    free_seats,
+    free_seats_take,
     quota_for_holder,
     root_lock,
+    selection_check,
     status_refresh,
     sync_notify,
 )
@@ -146,13 +147,7 @@ def claim_select(*, user, quota_id: int, seat_ids: list[int] | None = None,
     selection of the user's claim `claim_id` while it is still at step 1."""
     quota = quota_for_holder(user=user, quota_id=quota_id)
     _claimable(quota)
-    numbered = quota.match.is_numbered
-    if numbered and not seat_ids:
-        raise ValidationFailed("Select at least one ticket.", code="no_seats",
-                               field="seat_ids")
-    if not numbered and (not isinstance(quantity, int) or quantity < 1):
-        raise ValidationFailed("Choose how many tickets (at least 1).", code="invalid_quantity",
-                               field="quantity")
+    selection_check(quota, seat_ids, quantity, purpose="claim")
     now = timezone.now()
     with transaction.atomic():
         root_lock(quota, now)
@@ -163,21 +158,7 @@ def claim_select(*, user, quota_id: int, seat_ids: list[int] | None = None,
             claim = _live_claim(quota=quota, user=user, claim_id=claim_id,
                                 steps={ClaimStep.SEATS_SELECTED})
             QuotaSeat.objects.filter(claim=claim).update(claim=None)
-        available = free_seats(quota).select_for_update()
-        if numbered:
-            wanted = sorted(set(seat_ids))
-            chosen = list(available.filter(id__in=wanted))
-            if len(chosen) != len(wanted):
-                taken = sorted(set(wanted) - {s.id for s in chosen})
-                raise Conflict(
-                    f"{len(taken)} of the selected tickets are no longer available (claimed "
-                    "in another window or delegated); refresh and select again.",
-                    code="seats_unavailable", fields={"seat_ids": [str(i) for i in taken]})
-        else:
-            chosen = list(available.order_by("id")[:quantity])
-            if len(chosen) < quantity:
-                raise Conflict(f"Only {len(chosen)} ticket(s) are left to claim.",
-                               code="seats_unavailable", field="quantity")
+        chosen = free_seats_take(quota, seat_ids, quantity, purpose="claim")
         expires = now + timedelta(minutes=settings.QUOTA_CLAIM_MINUTES)
         if claim is None:
             claim = QuotaClaim.objects.create(quota=quota, user=user, quantity=len(chosen),

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Forbidden, InvalidTransition, NotFound
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.transactions import broadcast_on_commit
 from quotas.models import (
     ClaimStatus,
@@ -72,6 +72,38 @@ def own_seats(quota: Quota):
 def free_seats(quota: Quota):
     """Own seats nobody is claiming: ALLOCATED and not selected by a live claim."""
     return own_seats(quota).filter(status=QuotaSeatStatus.ALLOCATED, claim__isnull=True)
+
+
+def selection_check(quota: Quota, seat_ids, quantity, *, purpose: str) -> None:
+    """Cards (numbered match) or a quantity (standing) must be given; `purpose` is "claim" or
+    "send", for the messages."""
+    if quota.match.is_numbered and not seat_ids:
+        raise ValidationFailed(f"Select at least one ticket to {purpose}.", code="no_seats",
+                               field="seat_ids")
+    if not quota.match.is_numbered and (not isinstance(quantity, int) or quantity < 1):
+        raise ValidationFailed(f"Choose how many tickets to {purpose} (at least 1).",
+                               code="invalid_quantity", field="quantity")
+
+
+def free_seats_take(quota: Quota, seat_ids, quantity, *, purpose: str) -> list[QuotaSeat]:
+    """Lock and return the chosen free seats of the quota (by id, or the first `quantity` for a
+    standing match); 409 naming what someone else took meanwhile. Needs the root lock."""
+    available = free_seats(quota).select_for_update()
+    if quota.match.is_numbered:
+        wanted = sorted(set(seat_ids))
+        chosen = list(available.filter(id__in=wanted))
+        taken = sorted(set(wanted) - {s.id for s in chosen})
+        if taken:
+            raise Conflict(
+                f"{len(taken)} of the selected tickets are no longer available (claimed or sent "
+                "meanwhile); refresh and select again.", code="seats_unavailable",
+                fields={"seat_ids": [str(i) for i in taken]})
+        return chosen
+    chosen = list(available.order_by("id")[:quantity])
+    if len(chosen) < quantity:
+        raise Conflict(f"Only {len(chosen)} ticket(s) are left to {purpose}.",
+                       code="seats_unavailable", field="quantity")
+    return chosen
 
 
 def seat_counts(quota: Quota) -> dict[str, int]:

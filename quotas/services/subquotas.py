@@ -6,14 +6,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from quotas.models import Quota, QuotaSeat, QuotaStatus
 from quotas.services.common import (
-    free_seats,
+    free_seats_take,
     is_holder,
     quota_for_holder,
     quota_transition,
     root_lock,
+    selection_check,
     status_refresh,
     sync_notify,
 )
@@ -44,29 +45,11 @@ def subquota_create(*, user, quota_id: int, recipient_email: str, seat_ids=None,
         raise DomainError("These tickets are already yours: claim them directly instead of "
                           "sending them to yourself.", code="own_email",
                           field="recipient_email")
-    numbered = quota.match.is_numbered
-    if numbered and not seat_ids:
-        raise ValidationFailed("Select at least one ticket to send.", code="no_seats",
-                               field="seat_ids")
-    if not numbered and (not isinstance(quantity, int) or quantity < 1):
-        raise ValidationFailed("Choose how many tickets to send (at least 1).",
-                               code="invalid_quantity", field="quantity")
+    selection_check(quota, seat_ids, quantity, purpose="send")
     with transaction.atomic():
         root = root_lock(quota)
         _may_delegate(root)
-        available = free_seats(root).select_for_update()
-        if numbered:
-            wanted = sorted(set(seat_ids))
-            chosen = list(available.filter(id__in=wanted))
-            if len(chosen) != len(wanted):
-                raise Conflict("Some of the selected tickets are no longer yours to send "
-                               "(claimed or sent meanwhile); refresh and select again.",
-                               code="seats_unavailable", field="seat_ids")
-        else:
-            chosen = list(available.order_by("id")[:quantity])
-            if len(chosen) < quantity:
-                raise Conflict(f"Only {len(chosen)} ticket(s) are left to send.",
-                               code="seats_unavailable", field="quantity")
+        chosen = free_seats_take(root, seat_ids, quantity, purpose="send")
         sub = Quota.objects.create(
             match=root.match, parent=root, recipient_email=email,
             recipient_name=recipient_name.strip(), internal_note=internal_note.strip(),
