@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from quotas.models import Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from quotas.services.invitations import magic_token
-from tests.quotas.conftest import make_quota, numbered_match
+from tests.quotas.conftest import make_quota, numbered_match, seat_ids
 from ticketing.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,10 +62,6 @@ def fill_holder(page, index, *, first, last, born, nationality, oib="", passport
     if passport:
         page.fill(f"#holder-{index}-passport_number", passport)
 
-
-def seat_ids(quota, n=None):
-    ids = list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
-    return ids[:n] if n else ids
 
 
 def test_a_holder_claims_and_pays_from_the_magic_link(open_portal, asgi_live_server):

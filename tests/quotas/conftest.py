@@ -70,6 +70,14 @@ def make_quota(match, *, actor=None, sectors=("A",), quantity=4, email=HOLDER_EM
     return quota_create(actor=actor, request=request).quota
 
 
+def seat_ids(quota, n=None) -> list[int]:
+    """The quota's seat ids in allocation order (the first `n`)."""
+    from quotas.models import QuotaSeat
+
+    ids = list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
+    return ids[:n] if n else ids
+
+
 @pytest.fixture
 def holder(login):
     return login(HOLDER_EMAIL)

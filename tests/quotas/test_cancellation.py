@@ -7,15 +7,12 @@ from core.models import EmailLog
 from quotas.models import ClaimStatus, Quota, QuotaClaim, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from seating.models import GeneralAdmissionHold, SeatInventory, SeatStatus
 from seating.services.allocation import ga_available
-from tests.quotas.conftest import guest, make_quota
+from tests.quotas.conftest import guest, make_quota, seat_ids
 from tests.quotas.test_claims import BASE, holders, select
 from ticketing.order_models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
-
-def seat_ids(quota):
-    return list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from quotas.portal_api import ClaimOut
 from quotas.tasks import claims_expire
 from seating.models import SeatInventory, SeatStatus
 from tests.payments.conftest import intent_event
-from tests.quotas.conftest import complete_profile, guest, make_quota
+from tests.quotas.conftest import complete_profile, guest, make_quota, seat_ids
 from tests.ticketing.test_checkout import valid_oib
 from tests.ticketing.test_order_payment import deliver
 from ticketing.order_models import Order, OrderSource, OrderStatus, Ticket
@@ -53,10 +53,6 @@ def timeless(client):
     client.force_authenticate(client.user)
     return client
 
-
-def seat_ids(quota, n=None):
-    ids = list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
-    return ids[:n] if n else ids
 
 
 def claimed_to_holders(client, quota, n=2):

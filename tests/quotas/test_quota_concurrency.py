@@ -14,7 +14,7 @@ from quotas.models import ClaimStatus, Quota, QuotaClaim, QuotaSeat, QuotaSeatSt
 from quotas.services import cancellation, claims, subquotas
 from seating.models import SeatInventory, SeatStatus
 from tests.concurrency import run_together
-from tests.quotas.conftest import guest, make_quota, numbered_match
+from tests.quotas.conftest import guest, make_quota, numbered_match, seat_ids
 from ticketing.models import User
 from ticketing.order_models import Ticket
 
@@ -30,9 +30,6 @@ def outcome(result) -> str:
         raise result
     return "ok"
 
-
-def seat_ids(quota):
-    return list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
 
 
 def test_the_same_seats_selected_from_20_windows_go_to_one_claim(make_user):

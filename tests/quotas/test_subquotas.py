@@ -7,15 +7,12 @@ import pytest
 from core.models import EmailLog, PushLog
 from core.notifications import push_token_register
 from quotas.models import Quota, QuotaSeat, QuotaStatus
-from tests.quotas.conftest import guest, make_quota
+from tests.quotas.conftest import guest, make_quota, seat_ids
 from tests.quotas.test_claims import BASE, holders, pay, select
 
 pytestmark = pytest.mark.django_db
 FRIEND = "friend@partner.hr"
 
-
-def seat_ids(quota):
-    return list(QuotaSeat.objects.filter(quota=quota).order_by("id").values_list("id", flat=True))
 
 
 def send(client, quota, **body):

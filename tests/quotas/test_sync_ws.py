@@ -9,7 +9,7 @@ from django.test import Client
 from config.asgi import application
 from quotas.services.claims import claim_select
 from quotas.services.subquotas import subquota_create, subquota_retract
-from tests.quotas.conftest import HOLDER_EMAIL, make_quota, numbered_match
+from tests.quotas.conftest import HOLDER_EMAIL, make_quota, numbered_match, seat_ids
 from tests.ticketing.test_user_events_ws import ORIGIN, WebsocketCommunicator, run
 from ticketing.models import User
 
@@ -33,9 +33,6 @@ def socket(quota_id: int, *, cookie=None, token: str = "", origin=ORIGIN):
 def quota(db):
     return make_quota(numbered_match(), quantity=4, can_create_subquotas=True)
 
-
-def seat_ids(quota, n):
-    return list(quota.seats.order_by("id").values_list("id", flat=True)[:n])
 
 
 def test_a_signed_in_holder_hears_a_claim_made_elsewhere(quota):
