@@ -2,17 +2,18 @@
 
     .venv/bin/python bench/onsale_profile.py            # PROFILE_FANS=40 by default
 
-The same fan flow as bench/onsale.py (zones -> cart add -> checkout -> Stripe webhook -> order),
-driven through Django's test Client inside this one process, so each step's cost is the web
-worker's own: wall ms, CPU ms of this process (Python work; the database's is not in it) and
-SQL queries. Production-like settings (DEBUG off, PostgreSQL `ticketing_h5`, Redis DB 8 as cache
-and Celery broker: tasks are published, nothing consumes them, as a web worker would see it).
+The same fan flow as bench/onsale.py (join -> zones -> cart add -> checkout -> Stripe
+webhook -> order), driven through Django's test Client inside this one process, so each step's
+cost is the web worker's own: wall ms, CPU ms of this process (Python work; the database's is
+not in it) and SQL queries. Production-like settings (DEBUG off, PostgreSQL PROFILE_DB,
+default `ticketing_h5`, Redis PROFILE_REDIS, default DB 8, as cache and Celery broker: tasks are
+published, nothing consumes them, as a web worker would see it).
 
 The match is seed_demo's Maksimir (34,947 seats), as bench/onsale.py sells: counting what is
 available costs what it costs on a full stadium, which a toy match would hide. Fans join the
-waiting room over the API and are admitted by `queue_admit` (Celery's job, untimed). The first
-PROFILE_WARMUP flows are not counted; query counts come from a second, separate set of flows
-(PROFILE_QUERY_FANS), because recording queries slows the timed ones."""
+waiting room over the API (timed) and are admitted by `queue_admit` (Celery's job, untimed).
+The first PROFILE_WARMUP flows are not counted; query counts come from a second, separate set
+of flows (PROFILE_QUERY_FANS), because recording queries slows the timed ones."""
 
 import hashlib
 import hmac
@@ -34,12 +35,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _setup import production_env, recreate_database  # noqa: E402
 
-DB_NAME = "ticketing_h5"
-REDIS_URL = "redis://127.0.0.1:6379/8"
+DB_NAME = os.environ.get("PROFILE_DB", "ticketing_h5")
+REDIS_URL = os.environ.get("PROFILE_REDIS", "redis://127.0.0.1:6379/8")
 FANS = int(os.environ.get("PROFILE_FANS", 40))
 QUERY_FANS = int(os.environ.get("PROFILE_QUERY_FANS", 5))
 WARMUP = int(os.environ.get("PROFILE_WARMUP", 3))
-STEPS = ("zones", "cart", "checkout", "webhook", "order")
+STEPS = ("join", "zones", "cart", "checkout", "webhook", "order")
 WEBHOOK_SECRET = "whsec_profile_" + secrets.token_hex(16)
 
 
@@ -184,18 +185,15 @@ class Flow:
             raise SystemExit(f"order {order['id']} not completed: {done['status']}")
 
 
-def admit_all(match_id: int, fans: list[dict]) -> None:
-    """Fans join over the API; admission is queue_tick's job in production (not timed here)."""
-    from django.test import Client
-
+def admit_all(match_id: int, flows: list[tuple["Flow", list[dict]]]) -> None:
+    """Fans join over the API (each flow times its fans' joins); admission is queue_tick's job
+    in production (not timed here)."""
     from queueing.services import queue_admit
     from seating.models import Match
 
-    client = Client()
-    for fan in fans:
-        response = client.post(f"/api/queue/{match_id}/join",
-                                HTTP_AUTHORIZATION=f"Bearer {fan['token']}")
-        assert response.status_code == 200, response.content
+    for flow, fans in flows:
+        for fan in fans:
+            flow.call("join", "post", f"/api/queue/{match_id}/join", fan["token"])
     queue_admit(match=Match.objects.get(pk=match_id))
 
 
@@ -204,14 +202,16 @@ def main() -> None:
     recreate_database(DB_NAME, REDIS_URL)
     started = time.perf_counter()
     match_id, fans = setup(WARMUP + FANS + QUERY_FANS)
-    admit_all(match_id, fans)
     print(f"setup: match {match_id}, {len(fans)} fans ({time.perf_counter() - started:.0f} s); "
           f"{WARMUP} warm-up flows, {FANS} timed, {QUERY_FANS} counting queries")
 
     warm = Flow(match_id, count_queries=False)
+    timed = Flow(match_id, count_queries=False)
+    counted = Flow(match_id, count_queries=True)
+    admit_all(match_id, [(warm, fans[:WARMUP]), (timed, fans[WARMUP:WARMUP + FANS]),
+                         (counted, fans[WARMUP + FANS:])])
     for fan in fans[:WARMUP]:
         warm.buy(fan)
-    timed = Flow(match_id, count_queries=False)
     profiler = None
     if os.environ.get("PROFILE_CPROFILE"):  # a file for pstats: where the timed flows' CPU goes
         import cProfile
@@ -223,7 +223,6 @@ def main() -> None:
     if profiler:
         profiler.disable()
         profiler.dump_stats(os.environ["PROFILE_CPROFILE"])
-    counted = Flow(match_id, count_queries=True)
     for fan in fans[WARMUP + FANS:]:
         counted.buy(fan)
 
