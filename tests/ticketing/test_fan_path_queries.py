@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
 
-ZONES, CHECKOUT, WEBHOOK, ORDER = 2, 24, 38, 5
+ZONES = 2
+CHECKOUT = 24
+WEBHOOK = 38
+ORDER = 5
 
 
 def cart_budget() -> int:
