@@ -66,9 +66,8 @@ class CartOut(serializers.Serializer):
 
 # --- Views ----------------------------------------------------------------------------------
 
-def _render(request, match_id: int, code=status.HTTP_200_OK) -> Response:
-    return Response(CartOut(carts.cart_view(user=request.user, match_id=match_id)).data,
-                    status=code)
+def _render(view: carts.CartView, code=status.HTTP_200_OK) -> Response:
+    return Response(CartOut(view).data, status=code)
 
 
 @extend_schema(tags=["cart"])
@@ -77,8 +76,8 @@ class CartAddView(APIView):
                    summary="Hold best-available tickets of a zone in the fan's cart")
     def post(self, request):
         data = validated(CartAddIn, request.data)
-        carts.cart_add(user=request.user, request=request, **data)
-        return _render(request, data["match_id"], status.HTTP_201_CREATED)
+        return _render(carts.cart_add(user=request.user, request=request, **data),
+                       status.HTTP_201_CREATED)
 
 
 MATCH_PARAM = OpenApiParameter("match_id", int, required=True)
@@ -90,7 +89,7 @@ class CartView(APIView):
                    summary="The fan's cart for a match with the time left")
     def get(self, request):
         data = validated(CartMatchIn, request.query_params)
-        return _render(request, data["match_id"])
+        return _render(carts.cart_view(user=request.user, match_id=data["match_id"]))
 
     @extend_schema(parameters=[MATCH_PARAM], responses={204: None},
                    summary="Empty the cart and free its seats")

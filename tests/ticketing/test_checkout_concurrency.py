@@ -46,7 +46,7 @@ def test_200_fans_buying_the_last_10_seats_buy_exactly_10_and_no_seat_twice(
 
     def buy(index: int) -> str:
         fan = fans[index]
-        cart = cart_add(user=fan, match_id=match.id, zone_id=zone.id, quantity=1)
+        cart = cart_add(user=fan, match_id=match.id, zone_id=zone.id, quantity=1).cart
         order = checkout_submit(user=fan, cart_id=cart.id, holders=[{}]).order
         return order_pay_local(user=fan, order_id=order.id).status
 

@@ -21,15 +21,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from queueing.models import QueueStatus
 from queueing.services import queue_window_check
-from seating.models import Match, MatchSector, SalesPhase
-from seating.services.allocation import Algorithm, Hold, allocate, holds_release
+from seating.models import Match, MatchSector, SalesPhase, SeatInventory
+from seating.services.allocation import Algorithm, Allocation, Hold, allocate, holds_release
 from ticketing import catalog
 from ticketing.cart_models import Cart, CartItem, CartStatus
 from ticketing.models import User
@@ -40,19 +39,27 @@ TRANSITIONS = {
     CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
 }
 EXPIRE_BATCH = 500
+ITEM_FIELDS = ("id", "cart_id", "quantity", "unit_price", "full_price", "discount_percent",
+               "together", "warning", "inventory_id", "ga_hold_id",
+               "match_sector__id", "match_sector__code", "match_sector__name",
+               "price_category__id", "price_category__name", "price_category__currency",
+               "inventory__id", "inventory__row_label", "inventory__seat_number")
 
 
 # --- reads ----------------------------------------------------------------------------------
 
-def tickets_held_or_bought(*, user, match: Match, now: datetime | None = None) -> int:
-    """Tickets the fan has for the match, counted against MAX_TICKETS_PER_FAN_PER_MATCH: what
-    their live cart holds (an unpaid order's seats are still its cart's) plus what they bought."""
-    now = now or timezone.now()
-    held = CartItem.objects.filter(cart__user=user, cart__match=match,
-                                   cart__status=CartStatus.OPEN, cart__expires_at__gt=now)
-    bought = OrderItem.objects.filter(order__buyer=user, order__match=match,
-                                      order__status=OrderStatus.COMPLETED)
-    return (held.aggregate(n=Sum("quantity"))["n"] or 0) + bought.count()
+def tickets_bought(*, user, match: Match) -> int:
+    """Tickets of the fan's completed orders for the match. With what their live cart holds (an
+    unpaid order's seats are still its cart's), this counts against
+    MAX_TICKETS_PER_FAN_PER_MATCH."""
+    return OrderItem.objects.filter(order__buyer=user, order__match=match,
+                                    order__status=OrderStatus.COMPLETED).count()
+
+
+def _items(cart: Cart) -> list[CartItem]:
+    """The cart's items with what rendering them needs (sector, zone, seat), in one query."""
+    return list(cart.items.select_related("match_sector", "price_category", "inventory")
+                .only(*ITEM_FIELDS))
 
 
 def cart_effective_status(cart: Cart, now: datetime | None = None) -> str:
@@ -84,7 +91,10 @@ def cart_view(*, user, match_id: int) -> CartView:
             .order_by("-created_at", "-id").first())
     if cart is None:
         raise NotFound("You have no cart for this match.", code="cart_not_found")
-    items = list(cart.items.select_related("match_sector", "price_category", "inventory"))
+    return _view(cart, _items(cart), now)
+
+
+def _view(cart: Cart, items: list[CartItem], now: datetime) -> CartView:
     status = cart_effective_status(cart, now)
     remaining = max(0, int((cart.expires_at - now).total_seconds()))
     return CartView(
@@ -125,7 +135,7 @@ def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
 
 
 def _lock_user(user) -> None:
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
 
 
 def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
@@ -151,12 +161,13 @@ def _phase_on_sale(match: Match, user, now: datetime) -> SalesPhase:
     return phase
 
 
-def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int,
+def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int, held: int,
                   now: datetime) -> None:
-    """The per-match cap over all phases and orders, then the running phase's own limit.
-    Called under the fan's row lock, so parallel adds cannot pass either."""
+    """The per-match cap over all phases and orders (`held`: what the fan's live cart holds),
+    then the running phase's own limit. Called under the fan's row lock, so parallel adds
+    cannot pass either."""
     limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
-    already = tickets_held_or_bought(user=user, match=match, now=now)
+    already = held + tickets_bought(user=user, match=match)
     if already + quantity > limit:
         raise ValidationFailed(
             f"You can have at most {limit} tickets for this match; you already have "
@@ -187,8 +198,9 @@ def _queue_window_end(match: Match, user, now: datetime) -> datetime | None:
             .values_list("window_expires_at", flat=True).first())
 
 
-def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) -> Cart:
-    """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart."""
+def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) -> CartView:
+    """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart;
+    returns the cart as it now is."""
     match = catalog.match_catalog_get(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
     phase = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible / quota only
@@ -199,7 +211,9 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
     with transaction.atomic():
         _lock_user(user)
         cart = _open_cart_locked(user=user, match=match, now=now)
-        _check_limits(user=user, match=match, phase=phase, quantity=quantity, now=now)
+        held = _items(cart) if cart is not None else []
+        _check_limits(user=user, match=match, phase=phase, quantity=quantity, now=now,
+                      held=sum(item.quantity for item in held))
         if cart is None:
             expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
             cart = Cart.objects.create(user=user, match=match, expires_at=expires_at)
@@ -207,26 +221,32 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
             match=match, sectors=sectors, quantity=quantity, algorithm=Algorithm.NM,
             hold=Hold(owner=cart.hold_owner, until=cart.expires_at, user=user,
                       reason="cart"))
-        category = sectors[0].price_category
-        discount = catalog.discount_percent_on(match, now)
-        price = catalog.price_after_discount(category.price, discount)
-        common = {"cart": cart, "match_sector_id": allocation.match_sector_id,
-                  "price_category": category, "unit_price": price,
-                  "full_price": category.price, "discount_percent": discount,
-                  "together": allocation.together, "warning": allocation.warning}
-        if allocation.general_admission_hold_id is not None:
-            items = [CartItem(ga_hold_id=allocation.general_admission_hold_id,
-                              quantity=allocation.quantity, **common)]
-        else:
-            items = [CartItem(inventory_id=i, quantity=1, **common)
-                     for i in allocation.inventory_ids]
-        CartItem.objects.bulk_create(items)
+        added = _items_for(cart, allocation, sectors, catalog.discount_percent_on(match, now))
+        CartItem.objects.bulk_create(added)
         audit_record(actor=user, action="cart.add", obj=cart, request=request,
                      after={"zone_id": zone_id, "quantity": quantity,
                             "match_sector_id": allocation.match_sector_id,
                             "inventory_ids": allocation.inventory_ids,
                             "ga_hold_id": allocation.general_admission_hold_id})
-    return cart
+    return _view(cart, held + added, now)
+
+
+def _items_for(cart: Cart, allocation: Allocation, sectors: list[MatchSector],
+               discount: Decimal) -> list[CartItem]:
+    """The new items of an allocation, with their sector, zone and seats attached, so that the
+    cart renders without reading them back."""
+    sector = next(s for s in sectors if s.id == allocation.match_sector_id)
+    category = sector.price_category
+    common = {"cart": cart, "match_sector": sector, "price_category": category,
+              "unit_price": catalog.price_after_discount(category.price, discount),
+              "full_price": category.price, "discount_percent": discount,
+              "together": allocation.together, "warning": allocation.warning}
+    if allocation.general_admission_hold_id is not None:
+        return [CartItem(ga_hold_id=allocation.general_admission_hold_id,
+                         quantity=allocation.quantity, **common)]
+    return [CartItem(inventory=SeatInventory(id=seat["id"], row_label=seat["row"],
+                                             seat_number=seat["seat"]), quantity=1, **common)
+            for seat in allocation.seats]
 
 
 # --- release and expiry -----------------------------------------------------------------------
