@@ -4,10 +4,11 @@
 
 The same fan flow as bench/onsale.py (join -> zones -> cart add -> checkout -> Stripe
 webhook -> order), driven through Django's test Client inside this one process, so each step's
-cost is the web worker's own: wall ms, CPU ms of this process (Python work; the database's is
-not in it) and SQL queries. Production-like settings (DEBUG off, PostgreSQL PROFILE_DB,
-default `ticketing_h5`, Redis PROFILE_REDIS, default DB 8, as cache and Celery broker: tasks are
-published, nothing consumes them, as a web worker would see it).
+cost is the web worker's own: wall ms, CPU ms of this process (Python work), CPU ms of its
+PostgreSQL backend (db ms, read from /proc: the server must run on this machine) and SQL
+queries. Production-like settings (DEBUG off, PostgreSQL PROFILE_DB, default `ticketing_h5`,
+Redis PROFILE_REDIS, default DB 8, as cache and Celery broker: tasks are published, nothing
+consumes them, as a web worker would see it).
 
 The match is seed_demo's Maksimir (34,947 seats), as bench/onsale.py sells: counting what is
 available costs what it costs on a full stadium, which a toy match would hide. Fans join the
@@ -126,6 +127,15 @@ def stripe_event(intent_id: str, order: dict) -> tuple[bytes, str]:
     return payload, f"t={now},v1={digest}"
 
 
+def database_cpu_ns() -> int:
+    """CPU time so far of this process's PostgreSQL backend (same machine), in ns."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
 class Flow:
     """One fan's purchase, step by step, recording wall ms, CPU ms and queries per step."""
 
@@ -137,6 +147,7 @@ class Flow:
         self.count_queries = count_queries
         self.wall: dict[str, list[float]] = defaultdict(list)
         self.cpu: dict[str, list[float]] = defaultdict(list)
+        self.db: dict[str, list[float]] = defaultdict(list)
         self.queries: dict[str, list[int]] = defaultdict(list)
         self.statements: dict[str, list[str]] = {}
 
@@ -148,7 +159,7 @@ class Flow:
         if token:
             kwargs["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         send = getattr(self.client, method)
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, db = time.perf_counter(), time.process_time(), database_cpu_ns()
         if self.count_queries:
             with CaptureQueriesContext(connection) as captured:
                 response = send(path, **kwargs)
@@ -159,6 +170,7 @@ class Flow:
             response = send(path, **kwargs)
         self.wall[step].append((time.perf_counter() - wall) * 1000)
         self.cpu[step].append((time.process_time() - cpu) * 1000)
+        self.db[step].append((database_cpu_ns() - db) / 1e6)
         if response.status_code != expect:
             raise SystemExit(f"{step}: {response.status_code} {response.content[:300]!r}")
         return response
@@ -229,20 +241,21 @@ def main() -> None:
     def mean(values) -> float:
         return statistics.fmean(values) if values else 0.0
 
-    print(f"\n  {'step':<9} {'wall ms':>8} {'p50':>7} {'cpu ms':>8} {'queries':>8}")
-    total = [0.0, 0.0, 0.0]
+    print(f"\n  {'step':<9} {'wall ms':>8} {'p50':>7} {'cpu ms':>8} {'db ms':>7} "
+          f"{'queries':>8}")
+    total = [0.0, 0.0, 0.0, 0.0]
     for step in STEPS:
-        wall, cpu, queries = timed.wall[step], timed.cpu[step], counted.queries[step]
-        row = (mean(wall), mean(cpu), mean(queries))
+        row = (mean(timed.wall[step]), mean(timed.cpu[step]), mean(timed.db[step]),
+               mean(counted.queries[step]))
         total = [a + b for a, b in zip(total, row, strict=True)]
-        print(f"  {step:<9} {row[0]:8.1f} {statistics.median(wall):7.1f} {row[1]:8.1f} "
-              f"{row[2]:8.1f}")
+        print(f"  {step:<9} {row[0]:8.1f} {statistics.median(timed.wall[step]):7.1f} "
+              f"{row[1]:8.1f} {row[2]:7.1f} {row[3]:8.1f}")
     for step, statements in counted.statements.items():
         print(f"\n--- {step}: {len(statements)} queries")
         for sql in statements:
             print("   ", sql[:400])
-    print(f"  {'TOTAL':<9} {total[0]:8.1f} {'':>7} {total[1]:8.1f} {total[2]:8.1f}"
-          "   (per complete order)")
+    print(f"  {'TOTAL':<9} {total[0]:8.1f} {'':>7} {total[1]:8.1f} {total[2]:7.1f} "
+          f"{total[3]:8.1f}   (per complete order)")
 
 
 if __name__ == "__main__":
