@@ -8,13 +8,14 @@ GET  /api/tickets/<id>                   a ticket, showing more as kick-off near
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.drf import validated
+from core.pii import mask
 from payments.models import Payment
 from ticketing.order_models import Order, OrderItem
 from ticketing.services import checkout as checkouts
@@ -111,32 +112,75 @@ class CheckoutOut(serializers.Serializer):
 
 
 # --- Rendering --------------------------------------------------------------------------------
+# Plain dicts in OrderOut's shape (OrderOut stays the documented schema; a test holds the two
+# together): DRF's serializer machinery cost more than the order's reads. These DRF fields
+# keep its formatting of money and times.
+_money = serializers.DecimalField(**MONEY).to_representation
+_price = serializers.DecimalField(max_digits=8, decimal_places=2).to_representation
+_percent = serializers.DecimalField(max_digits=5, decimal_places=2).to_representation
+_time = serializers.DateTimeField().to_representation
+MONEY_FIELDS = ("ticket_amount", "ticket_vat_amount", "fee_amount", "fee_vat_amount",
+                "total_amount")
 
-ORDER_FIELDS = ("id", "number", "status", "match", "ticket_amount", "ticket_vat_amount",
-                "fee_amount", "fee_vat_amount", "total_amount", "fee_percent", "currency",
-                "created_at", "paid_at")
+
+def _match_data(match) -> dict:
+    return {"id": match.id, "home_team": match.home_team, "away_team": match.away_team,
+            "kick_off_time": _time(match.kick_off_time)}
 
 
-def _order_data(order: Order) -> dict:
+# The items and their tickets in one read, as values: model instances cost more than the query.
+ITEM_COLUMNS = ("id", "first_name", "last_name", "holder_source", "is_minor", "oib", "unit_price",
+                "match_sector__code", "price_category__name", "inventory__row_label",
+                "inventory__seat_number", "ticket__id", "ticket__status", "ticket__holder_name")
+
+
+def _item_data(row: dict) -> dict:
+    return {"id": row["id"], "holder_name": f"{row['first_name']} {row['last_name']}".strip(),
+            "holder_source": row["holder_source"], "is_minor": row["is_minor"],
+            "oib": mask(row["oib"]), "sector": row["match_sector__code"],
+            "zone": row["price_category__name"], "row": row["inventory__row_label"],
+            "seat": row["inventory__seat_number"], "price": _price(row["unit_price"])}
+
+
+def _ticket_summary(row: dict) -> dict:
+    return {"id": row["ticket__id"], "status": row["ticket__status"],
+            "holder_name": row["ticket__holder_name"], "order_item_id": row["id"]}
+
+
+def _payment_data(payment: Payment | None) -> dict | None:
+    if payment is None:
+        return None
+    return {"provider": str(payment.provider), "status": str(payment.status),
+            "client_secret": payment.client_secret, "failure_message": payment.failure_message}
+
+
+def _order_data(order: Order, *, payments: list[Payment] | None = None) -> dict:
     """The order (as the service returned it, its match loaded) with items, tickets and
-    payment: three more queries whatever the number of tickets."""
-    prefetch_related_objects([order], Prefetch("items", OrderItem.objects.select_related(
-        "match_sector", "price_category", "inventory")), "tickets")
-    # Every payment of the order (for the refunds) and the current attempt's, in one read.
-    payments = list(Payment.objects.filter(Q(reference=order.payment_reference)
-                                           | Q(idempotency_key=order.payment_idempotency_key)))
+    payment: one query for the items with their tickets, and one for the order's payments
+    unless the caller passes them (every payment of the order: the refunds count them all)."""
+    items = list(OrderItem.objects.filter(order_id=order.pk).order_by("id").values(*ITEM_COLUMNS))
+    tickets = sorted((row for row in items if row["ticket__id"] is not None),
+                     key=lambda row: row["ticket__id"])
+    if payments is None:
+        payments = list(Payment.objects.filter(
+            Q(reference=order.payment_reference)
+            | Q(idempotency_key=order.payment_idempotency_key)))
     refunded = sum((p.refunded_amount for p in payments if p.reference == order.payment_reference),
                    Decimal("0.00"))
-    paid = order.total_amount
-    return OrderOut({
-        **{f: getattr(order, f) for f in ORDER_FIELDS},
-        "items": list(order.items.all()), "tickets": list(order.tickets.all()),
-        "payment": next((p for p in payments
-                         if p.idempotency_key == order.payment_idempotency_key), None),
-        "refunded_amount": refunded,
+    return {
+        "id": order.id, "number": order.number, "status": str(order.status),
+        "match": _match_data(order.match),
+        **{name: _money(getattr(order, name)) for name in MONEY_FIELDS},
+        "fee_percent": _percent(order.fee_percent), "currency": order.currency,
+        "created_at": _time(order.created_at), "paid_at": _time(order.paid_at),
+        "items": [_item_data(row) for row in items],
+        "tickets": [_ticket_summary(row) for row in tickets],
+        "payment": _payment_data(next((p for p in payments if p.idempotency_key
+                                       == order.payment_idempotency_key), None)),
+        "refunded_amount": _money(refunded),
         "refund_status": ("NONE" if not refunded else
-                          "REFUNDED" if refunded >= paid else "PARTIALLY_REFUNDED"),
-    }).data
+                          "REFUNDED" if refunded >= order.total_amount else "PARTIALLY_REFUNDED"),
+    }
 
 
 def _ticket_data(view: ticket_service.TicketView) -> dict:
@@ -144,7 +188,7 @@ def _ticket_data(view: ticket_service.TicketView) -> dict:
     data = {"id": ticket.id, "status": ticket.status, "tier": view.tier,
             "holder_name": ticket.holder_name,
             "order": {"id": ticket.order_id, "number": ticket.order.number},
-            "match": MatchOut(ticket.match).data,
+            "match": _match_data(ticket.match),
             "zone": {"id": item.price_category_id, "name": item.price_category.name}}
     if view.tier in (Tier.SEAT, Tier.FULL):
         data["sector"] = {"code": item.match_sector.code, "name": item.match_sector.name}
@@ -167,7 +211,8 @@ class CheckoutView(APIView):
         result = checkouts.checkout_submit(user=request.user, cart_id=data["cart_id"],
                                            holders=[dict(h) for h in data["holders"]],
                                            request=request)
-        return Response({"order": _order_data(result.order),
+        # A new order has exactly one payment: the one just started.
+        return Response({"order": _order_data(result.order, payments=[result.payment]),
                          "payment": {"provider": result.payment.provider,
                                      "client_secret": result.payment.client_secret}},
                         status=status.HTTP_201_CREATED)

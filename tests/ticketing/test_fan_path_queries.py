@@ -22,7 +22,7 @@ local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match
 ZONES = 2
 CHECKOUT = 24
 WEBHOOK = 38
-ORDER = 5
+ORDER = 4
 
 
 def cart_budget() -> int:
