@@ -6,8 +6,8 @@
 - `LocalProvider`: the embedded default. It invents ids, and completes a payment by signing a
   Stripe-shaped event exactly as Stripe does, so the demo runs through the real webhook path.
 
-Both verify webhooks with `stripe.Webhook.construct_event`. Provider outages become
-`ServiceUnavailable` (503) with a message; the caller may retry with the same key."""
+Both verify webhooks with the SDK's `stripe.WebhookSignature.verify_header`. Provider outages
+become `ServiceUnavailable` (503) with a message; the caller may retry with the same key."""
 
 import hashlib
 import hmac
@@ -61,15 +61,21 @@ def webhook_sign(payload: bytes, secret: str, timestamp: int | None = None) -> s
 
 
 def webhook_verify(payload: bytes, signature: str) -> dict:
-    """The event in a signed webhook, as a plain dict; InvalidSignature (400) otherwise."""
+    """The event in a signed webhook, as a plain dict; InvalidSignature (400) otherwise.
+
+    The SDK checks the signature (`WebhookSignature.verify_header`, what `construct_event`
+    runs first); the body is then parsed once, here: `construct_event` would parse it again and
+    build a `stripe.Event` object tree that nothing here reads."""
     try:
-        stripe.Webhook.construct_event(payload, signature or "", webhook_secret())
+        stripe.WebhookSignature.verify_header(payload, signature or "", webhook_secret(),
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+        event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidSignature(f"Invalid Stripe signature: {exc.user_message or exc}") from exc
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise InvalidSignature("The webhook body is not valid JSON.") from exc
-    event = json.loads(payload)
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if (not isinstance(event, dict) or not event.get("id") or not event.get("type")
+            or event.get("object") == "v2.core.event"):  # a thin event: construct_event refuses
         raise InvalidSignature("The webhook body is not a Stripe event.")
     return event
 
