@@ -102,15 +102,20 @@ def seats_transition(*, inventory_ids: list[int], to_status: str, reason: str, a
                      from_statuses: set[str] | None = None, skip_held: bool = False,
                      hold_owner: str = "", hold_until: datetime | None = None, held_by=None,
                      release_to: str = SeatStatus.AVAILABLE, order_id: int | None = None,
-                     ticket_id: int | None = None) -> TransitionResult:
+                     ticket_id: int | None = None,
+                     locked: list[SeatInventory] | None = None) -> TransitionResult:
     """Move seats to `to_status` where TRANSITIONS allows it (and, if given, only from
-    `from_statuses`); others are skipped with the reason. Locks the rows in id order."""
+    `from_statuses`); others are skipped with the reason. Locks the rows in id order.
+
+    `locked`: the rows of `inventory_ids`, already locked (id order) by the caller's open
+    transaction with status, hold_expires_at, release_to and hold_owner read, so they are not
+    read and locked a second time; the caller's transaction is then the only one needed."""
     result = TransitionResult()
     now = timezone.now()
-    with transaction.atomic():
-        items = list(SeatInventory.objects.select_for_update().filter(id__in=inventory_ids)
-                     .order_by("id").only("id", "status", "hold_expires_at", "release_to",
-                                          "hold_owner"))
+    with transaction.atomic(savepoint=locked is None):
+        items = locked if locked is not None else list(
+            SeatInventory.objects.select_for_update().filter(id__in=inventory_ids)
+            .order_by("id").only("id", "status", "hold_expires_at", "release_to", "hold_owner"))
         audit = []
         for item in items:
             current = effective_status(item, now)

@@ -4,7 +4,8 @@ while the hold lasts) or expires it (refunded: the seats were no longer ours to 
 
 Order of work in `checkout_submit`: every check that needs no lock, then `blacklist_check`
 (which commits its own attempt log and must run outside our transaction), then one transaction
-for the order, then `payment_start` with no transaction open (it calls the provider).
+for the order and its payment row, then the payment's intent with no transaction open (it calls
+the provider).
 
 Locks, in this order: the order row, the cart row, then the seats (through `seats_transition`,
 which locks them in id order) - the cart sweep takes cart then seats, so they never wait on each
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accessctl.services import blacklist_check
@@ -33,7 +35,12 @@ from core.pii import keyed_hash
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
-from payments.services import payment_local_complete, payment_start
+from payments.services import (
+    payment_intent_create,
+    payment_local_complete,
+    payment_record,
+    payment_start,
+)
 from payments.tasks import payment_refund_all
 from queueing.services import queue_window_complete
 from seating.models import GeneralAdmissionHold, HoldStatus, SeatInventory, SeatStatus
@@ -54,6 +61,7 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.REFUNDED: frozenset(),
 }
 REFERENCE_PREFIX = "order:"
+ENCRYPTED_PROFILE_FIELDS = ("oib", "passport_number")
 
 
 @dataclass
@@ -121,21 +129,30 @@ def _check_cart(cart: Cart, now: datetime) -> None:
                        code="cart_not_open")
 
 
+def _buyer_profile(cart: Cart) -> Profile | None:
+    try:
+        return cart.user.profile
+    except Profile.DoesNotExist:
+        return None
+
+
 def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) -> Checkout:
     """Turn the fan's open cart into an order with one holder per ticket and start its payment."""
     now = timezone.now()
-    cart = Cart.objects.select_related("match").filter(pk=cart_id, user=user).first()
+    # One read for the cart, its match, the buyer's profile and whether it has an order.
+    cart = (Cart.objects.select_related("match", "user__profile")
+            .annotate(has_order=Exists(Order.objects.filter(cart=OuterRef("pk"))))
+            .filter(pk=cart_id, user=user).first())
     if cart is None:
         raise NotFound("You have no such cart.", code="cart_not_found")
     _check_cart(cart, now)
-    items = list(cart.items.select_related("price_category").order_by("id"))
+    items = list(cart.items.order_by("id"))
     count = sum(item.quantity for item in items)
     if not count:
         raise ValidationFailed("Your cart is empty.", code="cart_empty")
-    if Order.objects.filter(cart=cart).exists():
+    if cart.has_order:
         raise Conflict("This cart was already checked out.", code="order_exists")
-    profile = Profile.objects.filter(user=user).first()
-    people = holders_resolve(user=user, profile=profile, given=holders, count=count)
+    people = holders_resolve(user=user, profile=_buyer_profile(cart), given=holders, count=count)
 
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
                     context="checkout", reference=f"cart:{cart.pk}")
@@ -147,8 +164,8 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                             fee_percent=match.fee_percent)
     try:
         with transaction.atomic():
-            cart = Cart.objects.select_for_update().get(pk=cart.pk)
-            _check_cart(cart, timezone.now())
+            locked = Cart.objects.select_for_update().only("status", "expires_at").get(pk=cart.pk)
+            _check_cart(locked, timezone.now())
             order = Order.objects.create(
                 buyer=user, match=match, cart=cart,
                 ticket_amount=amounts.ticket_amount,
@@ -165,16 +182,21 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                     rows.append(OrderItem(
                         order=order, cart_item=item, inventory_id=item.inventory_id,
                         ga_hold_id=item.ga_hold_id, match_sector_id=item.match_sector_id,
-                        price_category=item.price_category, unit_price=line.unit_amount,
+                        price_category_id=item.price_category_id, unit_price=line.unit_amount,
                         oib_hash=keyed_hash(person["oib"]),
                         **{k: v for k, v in person.items()}))
             OrderItem.objects.bulk_create(rows)
             audit_record(actor=user, action="order.created", obj=order, request=request,
                          after={"number": order.number, "cart_id": cart.pk, "tickets": count,
                                 "total_amount": str(order.total_amount)})
+            # The payment row commits with its order (its key is new with the order); the
+            # provider is asked for the intent only after the commit.
+            payment = payment_record(reference=order.payment_reference,
+                                     amount=order.total_amount, currency=order.currency,
+                                     idempotency_key=order.payment_idempotency_key)
     except IntegrityError:  # a parallel checkout of the same cart won
         raise Conflict("This cart was already checked out.", code="order_exists") from None
-    return Checkout(order=order, payment=_payment_start(order))
+    return Checkout(order=order, payment=payment_intent_create(payment=payment))
 
 
 def _payment_start(order: Order) -> Payment:
@@ -223,32 +245,36 @@ def order_pay_local(*, user, order_id: int) -> Order:
 
 # --- payment outcomes (called by ticketing.receivers) -----------------------------------------
 
-def _seats_still_ours(order: Order, cart: Cart, now: datetime) -> bool:
-    """Every seat is still RESERVED for the cart and every standing hold still HELD, unexpired.
-    Locks the seats (id order) and the standing holds."""
-    items = list(order.items.all())
+def _seats_still_ours(items: list[OrderItem], cart: Cart,
+                      now: datetime) -> list[SeatInventory] | None:
+    """The order's seats, locked (id order), if every one is still RESERVED for the cart and
+    every standing hold still HELD, unexpired (the holds are locked too); None otherwise. The
+    seats are read with what `seats_transition` needs, so selling them does not lock them again."""
     seat_ids = sorted({i.inventory_id for i in items if i.inventory_id})
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
     seats = list(SeatInventory.objects.select_for_update().filter(id__in=seat_ids)
-                 .order_by("id").only("id", "status", "hold_owner", "hold_expires_at"))
+                 .order_by("id").only("id", "status", "hold_owner", "hold_expires_at",
+                                      "release_to"))
     holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
                  .order_by("id"))
-    return (len(seats) == len(seat_ids) and len(holds) == len(ga_ids)
+    ours = (len(seats) == len(seat_ids) and len(holds) == len(ga_ids)
             and all(s.status == SeatStatus.RESERVED and s.hold_owner == cart.hold_owner
                     and s.hold_expires_at and s.hold_expires_at > now for s in seats)
             and all(h.status == HoldStatus.HELD and h.owner == cart.hold_owner
                     and h.expires_at and h.expires_at > now for h in holds))
+    return seats if ours else None
 
 
-def _sell(order: Order, cart: Cart, payment: Payment, now: datetime) -> None:
-    seat_ids = sorted({i.inventory_id for i in order.items.all() if i.inventory_id})
-    if seat_ids:
-        result = seats_transition(inventory_ids=seat_ids, to_status=SeatStatus.SOLD,
-                                  from_statuses={SeatStatus.RESERVED}, reason="sold",
-                                  hold_owner=order.payment_reference, order_id=order.pk)
-        if len(result.changed) != len(seat_ids):  # cannot happen under our locks; never oversell
+def _sell(order: Order, items: list[OrderItem], seats: list[SeatInventory], cart: Cart,
+          payment: Payment, now: datetime) -> None:
+    if seats:
+        result = seats_transition(inventory_ids=[s.id for s in seats], locked=seats,
+                                  to_status=SeatStatus.SOLD, from_statuses={SeatStatus.RESERVED},
+                                  reason="sold", hold_owner=order.payment_reference,
+                                  order_id=order.pk)
+        if len(result.changed) != len(seats):  # cannot happen under our locks; never oversell
             raise Conflict("A seat of this order changed meanwhile.", code="seat_changed")
-    ga_ids = sorted({i.ga_hold_id for i in order.items.all() if i.ga_hold_id})
+    ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
     if ga_ids:
         sold = GeneralAdmissionHold.objects.filter(
             id__in=ga_ids, status=HoldStatus.HELD, owner=cart.hold_owner, expires_at__gt=now,
@@ -256,7 +282,7 @@ def _sell(order: Order, cart: Cart, payment: Payment, now: datetime) -> None:
         if sold != len(ga_ids):
             raise Conflict("A standing hold of this order changed meanwhile.",
                            code="seat_changed")
-    tickets = tickets_issue(order=order, now=now)
+    tickets = tickets_issue(order=order, now=now, items=items)
     carts.cart_mark_checked_out(cart=cart, actor=order.buyer,
                                 reason=f"paid as order {order.number}")
     if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
@@ -300,9 +326,11 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         return None
     refund_reason = ""
     with transaction.atomic():
-        # The items are read once, here: checking, selling and issuing tickets all use them.
+        # Read once, here, without the personal data nothing here needs (decrypting it costs):
+        # the items serve checking, selling and issuing tickets; the profile, the email.
         order = (Order.objects.select_for_update(of=("self",))
-                 .select_related("match", "buyer__profile").prefetch_related("items")
+                 .select_related("match", "buyer__profile")
+                 .defer(*(f"buyer__profile__{name}" for name in ENCRYPTED_PROFILE_FIELDS))
                  .filter(pk=order_id).first())
         if order is None:
             return None
@@ -315,8 +343,10 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         else:
             now = timezone.now()
             cart = Cart.objects.select_for_update().get(pk=order.cart_id)
-            if _hold_is_live(cart, now) and _seats_still_ours(order, cart, now):
-                _sell(order, cart, payment, now)
+            items = list(OrderItem.objects.filter(order=order).defer("oib", "passport_number"))
+            seats = _seats_still_ours(items, cart, now) if _hold_is_live(cart, now) else None
+            if seats is not None:
+                _sell(order, items, seats, cart, payment, now)
             else:
                 if order.status == OrderStatus.FAILED:
                     _transition(order, OrderStatus.PENDING_PAYMENT,

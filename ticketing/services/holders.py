@@ -41,10 +41,20 @@ def _default_holder(profile: Profile, given: dict) -> dict:
     return _from_profile(profile)
 
 
-def holder_from_input(*, user, given: dict, index: int) -> dict:
-    """A holder from a saved profile (`saved_profile_id`) or manual entry, validated."""
+def saved_profiles_of(*, user, given: list[dict]) -> dict[int, SavedProfile]:
+    """The user's saved profiles that the holders name, in one read."""
+    ids = {g["saved_profile_id"] for g in given if g.get("saved_profile_id")}
+    return {s.pk: s for s in SavedProfile.objects.filter(user=user, pk__in=ids)} if ids else {}
+
+
+def holder_from_input(*, user, given: dict, index: int,
+                      saved_profiles: dict[int, SavedProfile] | None = None) -> dict:
+    """A holder from a saved profile (`saved_profile_id`) or manual entry, validated.
+    `saved_profiles` (from `saved_profiles_of`) saves a read per holder."""
     if given.get("saved_profile_id"):
-        saved = SavedProfile.objects.filter(user=user, pk=given["saved_profile_id"]).first()
+        if saved_profiles is None:
+            saved_profiles = saved_profiles_of(user=user, given=[given])
+        saved = saved_profiles.get(given["saved_profile_id"])
         if saved is None:
             raise ValidationFailed("No such saved profile.", code="saved_profile_not_found",
                                    field=f"holders[{index}].saved_profile_id")
@@ -103,7 +113,8 @@ def holders_resolve(*, user, profile: Profile | None, given: list[dict], count: 
         raise ValidationFailed("Complete your ticketing profile before checking out: you are "
                                "the first ticket holder.", code="profile_incomplete")
     holders = [_default_holder(profile, given[0])]
-    holders += [holder_from_input(user=user, given=g, index=i)
+    saved = saved_profiles_of(user=user, given=given[1:])
+    holders += [holder_from_input(user=user, given=g, index=i, saved_profiles=saved)
                 for i, g in enumerate(given[1:], start=1)]
     return _minors(user, holders)
 
@@ -112,15 +123,19 @@ def claim_holders_resolve(*, user, given: list[dict], count: int) -> list[dict]:
     """A quota claim: one holder per ticket, each the claimer's own profile (`use_my_profile`),
     a saved profile or manual entry."""
     _count_check(given, count)
+    saved = saved_profiles_of(user=user, given=given)
+    profile = None
     holders = []
     for index, entry in enumerate(given):
         if entry.get("use_my_profile"):
-            profile = Profile.objects.filter(user=user).first()
+            if profile is None:  # read once, however many holders use it
+                profile = Profile.objects.filter(user=user).first()
             if profile is None or not profile.is_complete:
                 raise ValidationFailed("Your ticketing profile is incomplete; enter this "
                                        "holder's details instead.", code="profile_incomplete",
                                        field=f"holders[{index}].use_my_profile")
             holders.append(_from_profile(profile))
         else:
-            holders.append(holder_from_input(user=user, given=entry, index=index))
+            holders.append(holder_from_input(user=user, given=entry, index=index,
+                                             saved_profiles=saved))
     return _minors(user, holders)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import NotFound
-from ticketing.order_models import Order, Ticket
+from ticketing.order_models import Order, OrderItem, Ticket
 
 BARCODE_DIGITS = 18
 QR_PREFIX = "HNS1"
@@ -37,10 +37,12 @@ def _barcode() -> str:
     return f"{secrets.randbelow(10**BARCODE_DIGITS):0{BARCODE_DIGITS}d}"
 
 
-def tickets_issue(*, order: Order, now: datetime) -> list[Ticket]:
-    """One VALID ticket per order item. Called by the order completion, inside its transaction
-    with the order locked, so it runs once per order."""
-    items = list(order.items.all())
+def tickets_issue(*, order: Order, now: datetime,
+                  items: list[OrderItem] | None = None) -> list[Ticket]:
+    """One VALID ticket per order item (`items`, when the caller read them already). Called by
+    the order completion, inside its transaction with the order locked, so it runs once per
+    order."""
+    items = list(order.items.all()) if items is None else items
     barcodes: set[str] = set()
     while len(barcodes) < len(items):  # 10^18 codes: a clash is astronomically rare
         candidates = {_barcode() for _ in range(len(items) - len(barcodes))} - barcodes
