@@ -1,35 +1,56 @@
 """`Authorization: Bearer <access token>` for the API; `?token=<access token>` for WebSockets.
 A token is accepted only while its session is live, so logout takes effect at once."""
 
+import uuid
 from urllib.parse import parse_qs
 
 import jwt
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from ticketing.models import ApiSession
+from ticketing.models import ApiSession, User
 from ticketing.tokens import access_token_decode
 
 
 def session_for_access_token(token: str) -> ApiSession:
-    """The live session behind an access token, or exceptions.AuthenticationFailed."""
+    """The live session behind an access token, with its user, or
+    exceptions.AuthenticationFailed. The session carries its id and user; any other field
+    loads when read."""
     try:
         claims = access_token_decode(token)
+        session_id, user_id = uuid.UUID(claims["sid"]), int(claims["sub"])
     except jwt.ExpiredSignatureError:
         raise exceptions.AuthenticationFailed(
             "Access token expired; get a new one from /api/auth/refresh.") from None
-    except jwt.InvalidTokenError:
+    except (jwt.InvalidTokenError, ValueError, TypeError):
         raise exceptions.AuthenticationFailed("Access token is not valid.") from None
-    session = (ApiSession.objects.select_related("user")
-               .filter(pk=claims["sid"], user_id=claims["sub"], revoked_at__isnull=True,
-                       expires_at__gt=timezone.now()).first())
-    if session is None:
+    user = _live_session_user(session_id, user_id)
+    if user is None:
         raise exceptions.AuthenticationFailed("This session has ended; please sign in again.")
-    if not session.user.is_active:
+    if not user.is_active:
         raise exceptions.AuthenticationFailed("This account is not active.")
+    session = ApiSession.from_db(DEFAULT_DB_ALIAS, ["id", "user_id"], [session_id, user.pk])
+    session.user = user
     return session
+
+
+# Every authenticated request runs this, so it is raw SQL: building the ORM query cost
+# several times what running it does (~0.8 ms against ~0.3 ms of CPU).
+LIVE_SESSION_USER_SQL = (
+    f"SELECT u.* FROM {ApiSession._meta.db_table} s "
+    f"JOIN {User._meta.db_table} u ON u.id = s.user_id "
+    "WHERE s.id = %s AND s.user_id = %s AND s.revoked_at IS NULL AND s.expires_at > %s")
+
+
+def _live_session_user(session_id: uuid.UUID, user_id: int) -> User | None:
+    """The user of the session if the session is neither revoked nor expired."""
+    fields = ApiSession._meta
+    params = [fields.pk.get_db_prep_value(session_id, connection), user_id,
+              fields.get_field("expires_at").get_db_prep_value(timezone.now(), connection)]
+    return next(iter(User.objects.raw(LIVE_SESSION_USER_SQL, params)), None)
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):

@@ -3,13 +3,17 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 import time_machine
+from django.conf import settings
+from rest_framework.test import APIRequestFactory
 
 from core.models import AuditEvent, PushToken
 from tests.conftest import sso_token
+from ticketing.authentication import AccessTokenAuthentication
 from ticketing.models import ApiSession
-from ticketing.tokens import refresh_token_hash
+from ticketing.tokens import ALGORITHM, access_token_issue, refresh_token_hash
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +185,60 @@ def test_a_fan_suspended_after_login_is_refused(api, login):
     refresh = api.post(REFRESH, {"refresh_token": phone.tokens.refresh_token}, format="json")
     assert refresh.status_code == 403
     assert refresh.json()["error"] == "account_not_active"
+
+
+# --- the session behind every request ---------------------------------------------------------
+
+def test_a_session_revoked_in_the_admin_is_refused_at_once(login):
+    fan = login("fan@example.com")
+    assert authenticated(fan)
+
+    ApiSession.objects.update(revoked_at=datetime.now(UTC), revoke_reason="admin")
+
+    response = fan.get(PROFILE)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "This session has ended; please sign in again."
+
+
+def test_an_access_token_is_refused_once_its_session_expired(login):
+    fan = login("fan@example.com")
+    ApiSession.objects.update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+    assert not authenticated(fan)
+
+
+def test_a_deleted_fans_token_is_refused(login):
+    fan = login("fan@example.com")
+    fan.user.delete()
+
+    assert not authenticated(fan)
+
+
+def test_a_token_naming_someone_elses_session_is_refused(api, login):
+    fan, other = login("fan@example.com"), login("other@example.com")
+    forged = access_token_issue(user_id=other.user.pk, session_id=fan.tokens.session.id)
+
+    assert not authenticated(with_token(api, forged))
+
+
+@pytest.mark.parametrize("sid, sub", [("not-a-uuid", "1"), (str(uuid.uuid4()), "one")])
+def test_a_signed_token_with_malformed_claims_is_refused(api, sid, sub):
+    claims = {"sub": sub, "sid": sid, "type": "access",
+              "exp": int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())}
+    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
+
+    response = with_token(api, token).get(PROFILE)
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Access token is not valid."
+
+
+def test_the_request_carries_the_session_and_its_user(login):
+    fan = login("fan@example.com")
+    request = APIRequestFactory().get(PROFILE, HTTP_AUTHORIZATION=fan._credentials[
+        "HTTP_AUTHORIZATION"])
+
+    user, session = AccessTokenAuthentication().authenticate(request)
+
+    assert (user, session, session.user) == (fan.user, fan.tokens.session, fan.user)
+    assert session.device_id == "test-device"  # other fields load when read
