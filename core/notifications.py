@@ -2,6 +2,8 @@
 after commit, and every message is logged (email: QUEUED -> SENT/FAILED; push: QUEUED ->
 SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all)."""
 
+from functools import lru_cache
+
 from django.db import transaction
 from django.template import engines
 from django.utils import timezone
@@ -27,28 +29,37 @@ class TemplateKey:
     REFUND = "refund"
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str, *, autoescape: bool):
+    """A template source compiled once per process. Keyed by the text itself, so an edited
+    template is compiled anew and a stale one is never served; rendering a compiled template
+    is thread-safe (Django's cached loader relies on it too)."""
+    if not autoescape:
+        source = "{% autoescape off %}" + source + "{% endautoescape %}"
+    return engines["django"].from_string(source)
+
+
+def _subject(template: EmailTemplate, variables: dict) -> str:
+    return " ".join(_compiled(template.subject, autoescape=False).render(variables).split())
+
+
 def email_render(template: EmailTemplate, variables: dict) -> tuple[str, str, str]:
     """(subject, text body, HTML body). HTML is autoescaped; subject and text are not."""
-    engine = engines["django"]
-
-    def plain(source: str) -> str:
-        return "{% autoescape off %}" + source + "{% endautoescape %}"
-
-    subject = engine.from_string(plain(template.subject)).render(variables)
-    text = engine.from_string(plain(template.body_text)).render(variables)
-    html = engine.from_string(template.body_html).render(variables)
-    return " ".join(subject.split()), text, html
+    return (_subject(template, variables),
+            _compiled(template.body_text, autoescape=False).render(variables),
+            _compiled(template.body_html, autoescape=True).render(variables))
 
 
 def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
-    """Queue one email from a stored template; delivered by `email_deliver` after commit."""
+    """Queue one email from a stored template; delivered by `email_deliver` after commit. Only
+    the subject is rendered here, for the log: the bodies are rendered once, by the task."""
     template = EmailTemplate.objects.filter(template_key=template_key, is_active=True).first()
     if template is None:
         raise NotFound(f"No active email template '{template_key}'.", code="template_not_found")
-    subject, _, _ = email_render(template, variables)
     log = EmailLog.objects.create(
-        template_key=template_key, recipient_email=to, subject=subject[:200],
-        variables_json=scrub(variables), status="QUEUED",
+        template_key=template_key, recipient_email=to,
+        subject=_subject(template, variables)[:200], variables_json=scrub(variables),
+        status="QUEUED",
     )
     from core.tasks import email_deliver
 
@@ -78,12 +89,13 @@ def push_send(*, user, notification_type: str, title: str, body: str, data: dict
         return [PushLog.objects.create(**fields, status=PushStatus.SKIPPED,
                                        error_message="The user has no registered device.")]
     if not fcm_configured():
-        return [PushLog.objects.create(
+        return PushLog.objects.bulk_create([PushLog(
             **fields, token=t, status=PushStatus.SKIPPED,
-            error_message="Push is not configured: set FCM_SERVICE_ACCOUNT_FILE.") for t in tokens]
+            error_message="Push is not configured: set FCM_SERVICE_ACCOUNT_FILE.") for t in tokens])
     from core.tasks import push_deliver
 
-    logs = [PushLog.objects.create(**fields, token=t, status=PushStatus.QUEUED) for t in tokens]
+    logs = PushLog.objects.bulk_create(
+        [PushLog(**fields, token=t, status=PushStatus.QUEUED) for t in tokens])
     for log in logs:
         enqueue_on_commit(push_deliver, log.pk)
     return logs

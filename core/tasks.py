@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True, max_retries=settings.EMAIL_MAX_RETRIES)
 def email_deliver(self, log_id: int, variables: dict):
-    log = EmailLog.objects.filter(pk=log_id, status=EmailStatus.QUEUED).first()
+    log = (EmailLog.objects.filter(pk=log_id, status=EmailStatus.QUEUED)
+           .only("template_key", "recipient_email", "attempts").first())
     if log is None:
         return
     template = EmailTemplate.objects.get(template_key=log.template_key)
@@ -36,19 +37,20 @@ def email_deliver(self, log_id: int, variables: dict):
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL,
                                      [log.recipient_email], headers={"Message-ID": message_id})
     message.attach_alternative(html, "text/html")
-    EmailLog.objects.filter(pk=log_id).update(attempts=log.attempts + 1)
+    attempts = log.attempts + 1  # written with the outcome: one UPDATE per attempt
     try:
         message.send()
     except Exception as exc:
         if self.request.retries < self.max_retries:
-            EmailLog.objects.filter(pk=log_id).update(error_message=str(exc)[:2000])
+            EmailLog.objects.filter(pk=log_id).update(attempts=attempts,
+                                                      error_message=str(exc)[:2000])
             raise self.retry(exc=exc, countdown=2 ** self.request.retries * 30) from exc
         EmailLog.objects.filter(pk=log_id, status=EmailStatus.QUEUED).update(
-            status=EmailStatus.FAILED, error_message=str(exc)[:2000])
+            status=EmailStatus.FAILED, attempts=attempts, error_message=str(exc)[:2000])
         logger.warning("email %s to %s failed: %s", log_id, log.recipient_email, exc)
         return
     EmailLog.objects.filter(pk=log_id, status=EmailStatus.QUEUED).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), error_message="",
+        status=EmailStatus.SENT, attempts=attempts, sent_at=timezone.now(), error_message="",
         provider=settings.EMAIL_BACKEND.rsplit(".", 2)[-2],
         provider_message_id=message_id)
 
