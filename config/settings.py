@@ -253,6 +253,8 @@ DEFAULT_FEE_PERCENT = "6.00"
 MAX_TICKETS_PER_FAN_PER_MATCH = 4
 CART_HOLD_MINUTES = 20
 STATUS_SUMMARY_CACHE_SECONDS = 30
+# A match's zones (prices, availability) are shared by all fans for this long; 0 turns it off.
+ZONES_CACHE_SECONDS = env.int("ZONES_CACHE_SECONDS", default=2)
 QUEUE_HEARTBEAT_TIMEOUT_MINUTES = 30
 QUEUE_IS_BLACKLISTED = "ticketing.services.profiles.fan_is_blacklisted"  # (user) -> bool
 # Waiting-room pushes (E5-F3): "almost at the front" once a fan's place is at most this; a

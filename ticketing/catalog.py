@@ -9,7 +9,7 @@ general-admission holds off the sellable capacity (as `seating.services.allocati
 ga_available` does, for many sectors in one query)."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -49,12 +49,16 @@ class SaleStatus:
 
 # --- prices ---------------------------------------------------------------------------------
 
+def sale_day(moment: datetime) -> date:
+    """The calendar day in the project's time zone (Europe/Zagreb), whatever time zone the
+    request activated: the day prices go by."""
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
 def discount_percent_on(match: Match, now: datetime) -> Decimal:
     """The pre-sale discount that applies at `now`: the match's discount before match day,
-    nothing from match day on. Days are calendar days in the project's time zone
-    (Europe/Zagreb), whatever time zone the request activated."""
-    tz = timezone.get_default_timezone()
-    if timezone.localdate(now, tz) < timezone.localdate(match.kick_off_time, tz):
+    nothing from match day on."""
+    if sale_day(now) < sale_day(match.kick_off_time):
         return Decimal(match.presale_discount_percent).quantize(CENT)
     return Decimal("0.00")
 
@@ -210,10 +214,10 @@ def match_catalog_get(*, match_id: int) -> Match:
     return match
 
 
-def match_zones(*, match: Match) -> list[Zone]:
+def match_zones(*, match: Match, now: datetime | None = None) -> list[Zone]:
     """One zone per price category that has an ACTIVE sector, dearest first: today's price
     (pre-sale discount before match day), availability, and how many a fan may pick."""
-    now = timezone.now()
+    now = now or timezone.now()
     discount = discount_percent_on(match, now)
     zones: dict[int, Zone] = {}
     for sector in sellable_sectors(match_ids=[match.id], now=now):
@@ -226,3 +230,11 @@ def match_zones(*, match: Match) -> list[Zone]:
     for zone in zones.values():
         zone.max_quantity = min(settings.MAX_TICKETS_PER_FAN_PER_MATCH, zone.available)
     return sorted(zones.values(), key=lambda z: (-z.full_price, z.category.name))
+
+
+def zones_cache_key(*, match_id: int, now: datetime) -> str:
+    """Where a match's zones, as shown at `now`, are shared for ZONES_CACHE_SECONDS: per day
+    (the pre-sale discount ends at midnight) and per window of that many seconds, so an entry
+    is never older than the window, on any cache backend and under a frozen clock in tests."""
+    window = int(now.timestamp()) // settings.ZONES_CACHE_SECONDS
+    return f"catalog:zones:{match_id}:{sale_day(now)}:{window}"

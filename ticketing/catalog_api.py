@@ -1,6 +1,9 @@
 """Public match catalogue API (E4-F1, E4-F2): no login needed. Views read through
 `ticketing.catalog` and render with an output serializer."""
 
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -105,6 +108,21 @@ class MatchZonesView(APIView):
     @extend_schema(responses=MatchZonesOut,
                    summary="A match's zones with today's prices and availability")
     def get(self, request, match_id: int):
+        return Response(match_zones_data(match_id))
+
+
+def match_zones_data(match_id: int) -> dict:
+    """The zones response. Every fan reads it before adding to a cart, so it is shared by
+    everyone for ZONES_CACHE_SECONDS (0: not at all): availability shown is advisory, adding
+    to a cart is what decides. A match that is not visible is never cached (404)."""
+    now = timezone.now()
+    key = catalog.zones_cache_key(match_id=match_id, now=now) \
+        if settings.ZONES_CACHE_SECONDS else None
+    data = cache.get(key) if key else None
+    if data is None:
         match = catalog.match_catalog_get(match_id=match_id)
-        zones = catalog.match_zones(match=match)
-        return Response(MatchZonesOut({"match_id": match.id, "zones": zones}).data)
+        data = MatchZonesOut({"match_id": match.id,
+                              "zones": catalog.match_zones(match=match, now=now)}).data
+        if key:
+            cache.set(key, data, settings.ZONES_CACHE_SECONDS)
+    return data
