@@ -115,14 +115,13 @@ def match_zones_data(match_id: int) -> dict:
     """The zones response. Every fan reads it before adding to a cart, so it is shared by
     everyone for ZONES_CACHE_SECONDS (0: not at all): availability shown is advisory, adding
     to a cart is what decides. A match that is not visible is never cached (404)."""
-    now = timezone.now()
-    key = catalog.zones_cache_key(match_id=match_id, now=now) \
-        if settings.ZONES_CACHE_SECONDS else None
-    data = cache.get(key) if key else None
-    if data is None:
-        match = catalog.match_catalog_get(match_id=match_id)
-        data = MatchZonesOut({"match_id": match.id,
-                              "zones": catalog.match_zones(match=match, now=now)}).data
-        if key:
-            cache.set(key, data, settings.ZONES_CACHE_SECONDS)
+    now, seconds = timezone.now(), settings.ZONES_CACHE_SECONDS
+    key = catalog.zones_cache_key(match_id=match_id, now=now) if seconds else None
+    if key and (data := cache.get(key)) is not None:
+        return data
+    match = catalog.match_catalog_get(match_id=match_id)
+    data = MatchZonesOut({"match_id": match.id,
+                          "zones": catalog.match_zones(match=match, now=now)}).data
+    if key:
+        cache.set(key, data, seconds)
     return data
