@@ -252,6 +252,8 @@ LOGGING = {
 DEFAULT_FEE_PERCENT = "6.00"
 MAX_TICKETS_PER_FAN_PER_MATCH = 4
 CART_HOLD_MINUTES = 20
+# How long a web process reuses a match's facts for add-to-cart (ticketing.services.sale_context)
+SALE_CONTEXT_SECONDS = env.float("SALE_CONTEXT_SECONDS", default=2.0)
 STATUS_SUMMARY_CACHE_SECONDS = 30
 # A match's zones (prices, availability) are shared by all fans for this long; 0 turns it off.
 ZONES_CACHE_SECONDS = env.int("ZONES_CACHE_SECONDS", default=2)

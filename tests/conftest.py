@@ -44,6 +44,12 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sale_context_fresh(settings):
+    """Each add-to-cart reads the match afresh (the per-process cache has its own tests)."""
+    settings.SALE_CONTEXT_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield

@@ -34,6 +34,7 @@ from ticketing.cart_models import Cart, CartItem, CartStatus
 from ticketing.models import User
 from ticketing.order_models import OrderItem, OrderStatus
 from ticketing.services import eligibility
+from ticketing.services.sale_context import sale_match, sale_phases, sale_zone_sectors
 
 TRANSITIONS = {
     CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
@@ -154,7 +155,7 @@ def _phase_on_sale(match: Match, user, now: datetime) -> SalesPhase:
     """The running sales phase, if this fan may buy in it: a published/active match (checked
     by the caller) before kick-off, in a running phase (409 otherwise) that is open to the
     public and whose eligibility rules the fan meets (403 otherwise)."""
-    phase = eligibility.phase_running(match=match, now=now)
+    phase = eligibility.phase_running(phases=sale_phases(match=match), now=now)
     if match.kick_off_time <= now or phase is None:
         raise Conflict("Tickets for this match are not on sale now.", code="not_on_sale")
     eligibility.phase_eligibility_check(phase=phase, user=user)
@@ -184,7 +185,7 @@ def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int, held:
 
 
 def _zone_sectors(match: Match, zone_id: int) -> list[MatchSector]:
-    sectors = catalog.zone_sectors(match_id=match.id, zone_id=zone_id)
+    sectors = sale_zone_sectors(match_id=match.id, zone_id=zone_id)
     if not sectors:
         raise NotFound("This match has no such zone on sale.", code="zone_not_found",
                        field="zone_id")
@@ -201,7 +202,7 @@ def _queue_window_end(match: Match, user, now: datetime) -> datetime | None:
 def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) -> CartView:
     """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart;
     returns the cart as it now is."""
-    match = catalog.match_catalog_get(match_id=match_id)  # 404 unless published/active
+    match = sale_match(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
     phase = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible / quota only
     window_end = _queue_window_end(match, user, now)

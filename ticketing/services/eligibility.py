@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from core.errors import Forbidden
-from seating.models import Match, PhaseType, SalesPhase
+from seating.models import PhaseType, SalesPhase
 from ticketing.cart_models import CartItem, CartStatus
 from ticketing.order_models import OrderItem, OrderStatus
 
@@ -68,11 +68,9 @@ RULES = (
 )
 
 
-def phase_running(*, match: Match, now: datetime) -> SalesPhase | None:
-    """The match's active phase running at `now` (phases never overlap)."""
-    return (SalesPhase.objects.filter(match=match, is_active=True, start_at__lte=now,
-                                      end_at__gt=now)
-            .order_by("start_at").first())
+def phase_running(*, phases: list[SalesPhase], now: datetime) -> SalesPhase | None:
+    """Of a match's active phases, the one running at `now` (phases never overlap)."""
+    return next((p for p in phases if p.is_active and p.start_at <= now < p.end_at), None)
 
 
 def phase_eligibility_check(*, phase: SalesPhase, user,
