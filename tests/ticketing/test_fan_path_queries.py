@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
 
 ZONES = 2
-CHECKOUT = 24
-WEBHOOK = 38
+CHECKOUT = 14
+WEBHOOK = 30
 ORDER = 4
 
 

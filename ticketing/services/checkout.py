@@ -61,7 +61,6 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.REFUNDED: frozenset(),
 }
 REFERENCE_PREFIX = "order:"
-ENCRYPTED_PROFILE_FIELDS = ("oib", "passport_number")
 
 
 @dataclass
@@ -326,12 +325,8 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         return None
     refund_reason = ""
     with transaction.atomic():
-        # Read once, here, without the personal data nothing here needs (decrypting it costs):
-        # the items serve checking, selling and issuing tickets; the profile, the email.
         order = (Order.objects.select_for_update(of=("self",))
-                 .select_related("match", "buyer__profile")
-                 .defer(*(f"buyer__profile__{name}" for name in ENCRYPTED_PROFILE_FIELDS))
-                 .filter(pk=order_id).first())
+                 .select_related("match", "buyer__profile").filter(pk=order_id).first())
         if order is None:
             return None
         if order.status == OrderStatus.COMPLETED:
@@ -343,7 +338,9 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         else:
             now = timezone.now()
             cart = Cart.objects.select_for_update().get(pk=order.cart_id)
-            items = list(OrderItem.objects.filter(order=order).defer("oib", "passport_number"))
+            # Read once, with only what checking, selling and issuing tickets use.
+            items = list(OrderItem.objects.filter(order=order).only(
+                "id", "inventory_id", "ga_hold_id", "first_name", "last_name"))
             seats = _seats_still_ours(items, cart, now) if _hold_is_live(cart, now) else None
             if seats is not None:
                 _sell(order, items, seats, cart, payment, now)
