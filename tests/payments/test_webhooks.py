@@ -1,6 +1,7 @@
 """Stripe webhooks (E8-F1): signature checks, and idempotent, ordered status changes that fire
 each payments signal once."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -163,3 +164,34 @@ def test_ten_simultaneous_distinct_success_events_still_make_one_transition(paym
     assert errors == []
     assert WebhookEvent.objects.count() == 10
     assert sent == [("payment_succeeded", payment.pk)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b'{"object": "v2.core.event", '
+                                  b'"id": "evt_thin", "type": "v1.billing.meter.no_meter_found"}'])
+def test_a_signed_body_that_is_not_a_stripe_event_is_a_400(api, payment, sent, body):
+    response = deliver(api, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_signature"
+    assert not WebhookEvent.objects.exists()
+    assert sent == []
+
+
+@pytest.mark.django_db
+def test_a_signature_older_than_stripes_tolerance_is_refused(api, payment):
+    body = intent_event("payment_intent.succeeded", payment)
+
+    response = deliver(api, body, sign(body, timestamp=int(time.time()) - 301))
+
+    assert response.status_code == 400
+    assert "tolerance" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_handling_says_whether_the_event_was_new(payment, sent):
+    body = intent_event("payment_intent.succeeded", payment)
+
+    assert webhook_handle(payload=body, signature=sign(body)) is True
+    assert webhook_handle(payload=body, signature=sign(body)) is False
+    assert WebhookEvent.objects.count() == 1
