@@ -26,7 +26,7 @@ ORDER = 4
 
 
 def cart_budget() -> int:
-    return 19 if connection.vendor == "postgresql" else 27
+    return 16 if connection.vendor == "postgresql" else 24
 
 
 @pytest.mark.parametrize("quantity", [1, 4])
