@@ -42,9 +42,12 @@ LIVE_STATUSES = (QueueStatus.WAITING, QueueStatus.ADMITTED)
 
 
 class QueueEntry(models.Model):
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="queue_entries")
+    # No single-column indexes: the indexes below lead with match and with user, and every
+    # index costs each join (insert) and each status change.
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="queue_entries",
+                              db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="queue_entries")
+                             related_name="queue_entries", db_index=False)
     status = models.CharField(max_length=9, choices=QueueStatus.choices,
                               default=QueueStatus.WAITING)
     sort_key = models.BigIntegerField()
@@ -70,6 +73,8 @@ class QueueEntry(models.Model):
         indexes = [
             models.Index(fields=["match", "status", "sort_key"], name="queue_entry_rank"),
             models.Index(fields=["match", "admitted_at"], name="queue_entry_admitted"),
+            # A fan's entries for a match (a join reads the latest), whatever their status.
+            models.Index(fields=["user", "match"], name="queue_entry_fan"),
         ]
 
     def __str__(self):

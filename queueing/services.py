@@ -25,11 +25,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -37,7 +39,6 @@ from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.models import PushPriority
 from core.notifications import push_send
-from core.transactions import broadcast_on_commit
 from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
 from seating.models import Match
 
@@ -45,6 +46,8 @@ from seating.models import Match
 HEARTBEAT_TIMEOUT = timedelta(minutes=settings.QUEUE_HEARTBEAT_TIMEOUT_MINUTES)
 RATE_MEASURE_WINDOW = timedelta(minutes=5)
 RATE_LIMIT_WINDOW = timedelta(seconds=60)
+# How long a rate published by the admission tick (every 5 s) stands in for measuring it.
+RATE_PUBLISHED_SECONDS = 30
 TOKEN_SALT = "queueing.admission"
 # Pre-open keys stay within a double's exact integers, so Redis scores equal the database keys.
 PRE_OPEN_KEY_SPAN = 2**52
@@ -133,6 +136,20 @@ def queue_size(match_id: int) -> int:
     return _size_from_db(match_id) if redis is None else redis.zcard(_zset(match_id))
 
 
+def _position_and_size(entry: QueueEntry) -> tuple[int, int]:
+    """entry_position and queue_size together: one Redis round trip."""
+    redis = _redis()
+    if redis is None:
+        return _position_from_db(entry), _size_from_db(entry.match_id)
+    key, member = _zset(entry.match_id), _member(entry.id)
+    pipe = redis.pipeline()
+    pipe.zadd(key, {member: entry.sort_key}, nx=True)  # self-healing, as in entry_position
+    pipe.zrank(key, member)
+    pipe.zcard(key)
+    _, rank, size = pipe.execute()
+    return rank + 1, size
+
+
 def _index_remove_on_commit(match_id: int, entry_ids: list[int]) -> None:
     redis = _redis()
     if redis is not None and entry_ids:
@@ -170,29 +187,50 @@ def admission_rate(*, config: QueueConfig, now: datetime | None = None) -> float
     return measured or float(config.admission_rate_per_minute)
 
 
+def _rate_key(match_id: int) -> str:
+    return f"queue:{match_id}:admission-rate"
+
+
+def admission_rate_publish(*, config: QueueConfig) -> float:
+    """Measure the rate once for every fan who asks in the next seconds (the admission tick
+    calls this every 5 s): counting the last 5 minutes' admissions per join or status would
+    cost the database far more than the estimate is worth."""
+    rate = admission_rate(config=config)
+    cache.set(_rate_key(config.match_id), rate, timeout=RATE_PUBLISHED_SECONDS)
+    return rate
+
+
+def _current_admission_rate(config: QueueConfig) -> float:
+    """The rate the tick published, or measured now when none is (no tick ran lately)."""
+    rate = cache.get(_rate_key(config.match_id))
+    return admission_rate(config=config) if rate is None else rate
+
+
 def estimated_wait_seconds(*, position: int, rate_per_minute: float) -> int:
     return math.ceil(position * 60 / rate_per_minute) if rate_per_minute > 0 else 0
 
 
 def _view(entry: QueueEntry, config: QueueConfig) -> QueueView:
-    position = estimate = None
-    if entry.status == QueueStatus.WAITING:
-        position = entry_position(entry)
-        estimate = estimated_wait_seconds(position=position,
-                                          rate_per_minute=admission_rate(config=config))
+    if entry.status != QueueStatus.WAITING:
+        return QueueView(entry=entry, position=None, estimated_wait_seconds=None,
+                         total_queue_size=queue_size(entry.match_id))
+    position, size = _position_and_size(entry)
+    estimate = estimated_wait_seconds(position=position,
+                                      rate_per_minute=_current_admission_rate(config))
     return QueueView(entry=entry, position=position, estimated_wait_seconds=estimate,
-                     total_queue_size=queue_size(entry.match_id))
+                     total_queue_size=size)
 
 
 # --- Lookups --------------------------------------------------------------------------------
 
 def queue_config_for_match(*, match_id: int, lock: bool = False) -> QueueConfig:
     """The match's active queue: 404 for an unknown match, 409 when it has no active queue."""
-    if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
-        raise NotFound("Match not found.", code="match_not_found")
-    configs = QueueConfig.objects.filter(match_id=match_id, is_active=True)
-    config = (configs.select_for_update() if lock else configs).first()
+    configs = QueueConfig.objects.filter(match_id=match_id, is_active=True,
+                                         match__is_deleted=False)
+    config = (configs.select_for_update(of=("self",)) if lock else configs).first()
     if config is None:
+        if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
+            raise NotFound("Match not found.", code="match_not_found")
         raise Conflict("This match has no active waiting queue.", code="queue_inactive")
     return config
 
@@ -204,28 +242,51 @@ def _is_stale(entry: QueueEntry, now: datetime) -> bool:
 
 def _transition(entry: QueueEntry, to_status: str, **fields) -> None:
     """Claim the entry in its current status and move it; the transitions table decides."""
-    from_status = entry.status
+    _transition_all([entry], to_status, **fields)
+
+
+def _transition_all(entries: list[QueueEntry], to_status: str, **fields) -> None:
+    """_transition for entries in one status, in one UPDATE: all are claimed or none (Conflict).
+    A field given as {entry id: value} is set per entry."""
+    from_status = entries[0].status
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise InvalidTransition(f"A {from_status} queue entry cannot become {to_status}.")
-    changed = QueueEntry.objects.filter(pk=entry.pk, status=from_status).update(
-        status=to_status, **fields)
-    if changed != 1:
+    values = {name: Case(*[When(pk=pk, then=Value(v)) for pk, v in value.items()],
+                         output_field=QueueEntry._meta.get_field(name))
+              if isinstance(value, dict) else value for name, value in fields.items()}
+    ids = [entry.pk for entry in entries]
+    changed = QueueEntry.objects.filter(pk__in=ids, status=from_status).update(
+        status=to_status, **values)
+    if changed != len(entries):
         raise Conflict("The queue entry changed meanwhile; try again.", code="queue_entry_changed")
-    entry.status = to_status
-    for name, value in fields.items():
-        setattr(entry, name, value)
+    for entry in entries:
+        entry.status = to_status
+        for name, value in fields.items():
+            setattr(entry, name, value[entry.pk] if isinstance(value, dict) else value)
     if from_status == QueueStatus.WAITING:
-        _index_remove_on_commit(entry.match_id, [entry.pk])
+        _index_remove_on_commit(entries[0].match_id, ids)
 
 
-def _live_entry(*, match_id: int, user, now: datetime) -> QueueEntry | None:
-    """The fan's WAITING/ADMITTED entry; one whose heartbeat ran out is dropped here and now."""
-    entry = QueueEntry.objects.filter(match_id=match_id, user=user,
-                                      status__in=LIVE_STATUSES).first()
+def _unless_gone(entry: QueueEntry | None, now: datetime) -> QueueEntry | None:
+    """The live entry, or None: one whose heartbeat ran out is dropped here and now."""
     if entry is not None and _is_stale(entry, now):
         _transition(entry, QueueStatus.DROPPED, ended_at=now)
         return None
     return entry
+
+
+def _live_entry(*, match_id: int, user, now: datetime) -> QueueEntry | None:
+    """The fan's WAITING/ADMITTED entry; one whose heartbeat ran out is dropped here and now."""
+    return _unless_gone(QueueEntry.objects.filter(match_id=match_id, user=user,
+                                                  status__in=LIVE_STATUSES).first(), now)
+
+
+def _latest_entry(*, match_id: int, user) -> QueueEntry | None:
+    """The fan's live entry if there is one, else their latest earlier one: what a join needs
+    to know (keep the place, or go to the back), in one query."""
+    live_first = Case(When(status__in=LIVE_STATUSES, then=Value(0)), default=Value(1))
+    return (QueueEntry.objects.filter(match_id=match_id, user=user)
+            .order_by(live_first, "-id").first())
 
 
 def _blacklisted(user) -> bool:
@@ -246,12 +307,14 @@ def queue_join(*, match_id: int, user) -> QueueView:
     with transaction.atomic():
         config = queue_config_for_match(match_id=match_id, lock=True)
         now = timezone.now()
-        entry = _live_entry(match_id=match_id, user=user, now=now)
+        latest = _latest_entry(match_id=match_id, user=user)
+        returning = latest is not None
+        live = latest is not None and latest.status in LIVE_STATUSES
+        entry = _unless_gone(latest, now) if live else None
         if entry is not None:
             QueueEntry.objects.filter(pk=entry.pk).update(last_heartbeat_at=now)
             entry.last_heartbeat_at = now
         else:
-            returning = QueueEntry.objects.filter(match_id=match_id, user=user).exists()
             if now < config.opens_at and not returning:
                 sort_key = -random.randint(1, PRE_OPEN_KEY_SPAN)
             else:
@@ -259,11 +322,11 @@ def queue_join(*, match_id: int, user) -> QueueView:
                 config.next_sort_key += 1
                 config.save(update_fields=["next_sort_key"])
             try:
-                with transaction.atomic():
-                    entry = QueueEntry.objects.create(
-                        match_id=match_id, user=user, sort_key=sort_key, joined_at=now,
-                        last_heartbeat_at=now)
+                entry = QueueEntry.objects.create(
+                    match_id=match_id, user=user, sort_key=sort_key, joined_at=now,
+                    last_heartbeat_at=now)
             except IntegrityError:  # only without the row lock (SQLite serialises anyway)
+                # No savepoint needed: the Conflict leaves the transaction, which rolls back.
                 raise Conflict("You joined this queue meanwhile; try again.",
                                code="queue_entry_changed") from None
         # Computed under the lock: simultaneous joiners see each other in order.
@@ -341,12 +404,34 @@ def _notify_window_expired(entry: QueueEntry) -> None:
               data=_push_data(entry.match_id, DEEPLINK_QUEUE))
 
 
-def _notify_admitted(entry: QueueEntry) -> None:
-    event = {"type": "queue.admitted", "match_id": entry.match_id,
-             "window": {"expires_at": entry.window_expires_at.isoformat(),
-                        "admission_token": entry.admission_token}}
-    broadcast_on_commit(user_group(entry.match_id, entry.user_id),
-                        {"type": "queue.event", "event": event})
+def _events_on_commit(events: list[tuple[int, dict]]) -> None:
+    """Send each (user id, event) to that fan's queue sockets once the transaction commits.
+    Like core.transactions.broadcast_on_commit, but one on-commit call, one event loop and one
+    Redis connection for all of them: per message, those cost more than the message itself."""
+    if not events:
+        return
+
+    async def send_all(layer, messages):
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(send_all)(layer, [
+                (user_group(event["match_id"], user_id), {"type": "queue.event", "event": event})
+                for user_id, event in events])
+
+    transaction.on_commit(send)
+
+
+def _admitted_event(entry: QueueEntry) -> dict:
+    return {"type": "queue.admitted", "match_id": entry.match_id,
+            "window": {"expires_at": entry.window_expires_at.isoformat(),
+                       "admission_token": entry.admission_token}}
+
+
+def _push_admitted(entry: QueueEntry) -> None:
     push_send(user=entry.user, notification_type="queue_turn", title="It's your turn!",
               body="You can buy tickets now. Your purchase window closes in "
                    f"{round((entry.window_expires_at - entry.admitted_at).total_seconds() / 60)} "
@@ -376,11 +461,14 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
                            last_heartbeat_at__gt=now - HEARTBEAT_TIMEOUT)
             .select_related("user").order_by("sort_key", "id")[:room]
         )
-        expires = now + timedelta(minutes=config.window_minutes)
+        if not candidates:
+            return []
+        _transition_all(candidates, QueueStatus.ADMITTED, admitted_at=now,
+                        window_expires_at=now + timedelta(minutes=config.window_minutes),
+                        admission_token={e.pk: admission_token_make(e) for e in candidates})
+        _events_on_commit([(entry.user_id, _admitted_event(entry)) for entry in candidates])
         for entry in candidates:
-            _transition(entry, QueueStatus.ADMITTED, admitted_at=now, window_expires_at=expires,
-                        admission_token=admission_token_make(entry))
-            _notify_admitted(entry)
+            _push_admitted(entry)
         return candidates
 
 
@@ -486,24 +574,27 @@ def _notify_places(config: QueueConfig, places: list[tuple], rate: float) -> int
         elif kind is not None:
             due[entry_id] = (kind, position)
     QueueEntry.objects.bulk_update(baselines, ["progress_notified_position"], batch_size=1000)
-    sent = 0
-    for entry in QueueEntry.objects.filter(pk__in=due).select_related("user"):
-        kind, position = due[entry.pk]
-        with transaction.atomic():
-            # The claim: only the run that moves the record sends the push.
-            if kind == Push.NEAR_FRONT:
-                claimed = QueueEntry.objects.filter(
-                    pk=entry.pk, status=QueueStatus.WAITING, near_front_notified_at__isnull=True,
-                ).update(near_front_notified_at=now)
-            else:
-                claimed = QueueEntry.objects.filter(
-                    pk=entry.pk, status=QueueStatus.WAITING,
-                    progress_notified_position=entry.progress_notified_position,
-                ).update(progress_notified_position=position)
-            if claimed:
-                _notify_place(entry, kind, position, rate)
-                sent += 1
-    return sent
+    if not due:
+        return 0
+    with transaction.atomic():
+        # The claim: the due rows are locked (a concurrent run skips them), checked afresh and
+        # moved; only the run that moves a record sends its push.
+        locked = (QueueEntry.objects.filter(pk__in=due, status=QueueStatus.WAITING)
+                  .select_for_update(skip_locked=True, of=("self",)).select_related("user"))
+        claimed = [entry for entry in locked if push_due(
+            position=due[entry.pk][1], notified_position=entry.progress_notified_position,
+            near_front_sent=entry.near_front_notified_at is not None) == due[entry.pk][0]]
+        near_front = [e.pk for e in claimed if due[e.pk][0] == Push.NEAR_FRONT]
+        progress = {e.pk: due[e.pk][1] for e in claimed if due[e.pk][0] == Push.PROGRESS}
+        if near_front:
+            QueueEntry.objects.filter(pk__in=near_front).update(near_front_notified_at=now)
+        if progress:
+            QueueEntry.objects.filter(pk__in=progress).update(progress_notified_position=Case(
+                *[When(pk=pk, then=Value(position)) for pk, position in progress.items()]))
+        for entry in claimed:
+            kind, position = due[entry.pk]
+            _notify_place(entry, kind, position, rate)
+    return len(claimed)
 
 
 def _notify_place(entry: QueueEntry, kind: str, position: int, rate: float) -> None:
@@ -528,13 +619,13 @@ def queue_positions_broadcast(*, match: Match) -> int:
         return 0
     places = _waiting_places(match)
     rate = admission_rate(config=config)
-    for position, (_, user_id, _, _) in enumerate(places, start=1):
-        event = {"type": "queue.position", "match_id": match.pk, "status": QueueStatus.WAITING,
-                 "position": position,
-                 "estimated_wait_time": estimated_wait_seconds(position=position,
-                                                               rate_per_minute=rate),
-                 "total_queue_size": len(places)}
-        broadcast_on_commit(user_group(match.pk, user_id), {"type": "queue.event", "event": event})
+    _events_on_commit([
+        (user_id, {"type": "queue.position", "match_id": match.pk, "status": QueueStatus.WAITING,
+                   "position": position,
+                   "estimated_wait_time": estimated_wait_seconds(position=position,
+                                                                 rate_per_minute=rate),
+                   "total_queue_size": len(places)})
+        for position, (_, user_id, _, _) in enumerate(places, start=1)])
     _notify_places(config, places, rate)
     return len(places)
 
@@ -547,4 +638,10 @@ def queue_near_front_notify(*, match: Match) -> int:
     if config is None:
         return 0
     places = _waiting_places(match, limit=settings.QUEUE_PUSH_NEAR_FRONT_POSITION)
-    return _notify_places(config, places, admission_rate(config=config))
+    return _notify_places(config, places, _current_admission_rate(config))
+
+
+def queue_admission_rate_publish(*, match: Match) -> float | None:
+    """The admission tick's: measure the rate for the fans who ask in the next seconds."""
+    config = QueueConfig.objects.filter(match=match, is_active=True).first()
+    return None if config is None else admission_rate_publish(config=config)

@@ -17,13 +17,14 @@ def _active_match_ids() -> list[int]:
 
 @shared_task
 def queue_tick() -> dict:
-    """Every few seconds: sweep, re-sync the rank index, admit and push "almost at the front",
-    per active queue."""
+    """Every few seconds: sweep, re-sync the rank index, admit, publish the admission rate
+    (for the waiting fans' estimates) and push "almost at the front", per active queue."""
     admitted = {}
     for match in Match.objects.filter(pk__in=_active_match_ids()):
         services.queue_sweep(match=match)
         services.rank_index_sync(match_id=match.pk)
         admitted[match.pk] = len(services.queue_admit(match=match))
+        services.queue_admission_rate_publish(match=match)
         services.queue_near_front_notify(match=match)
     return admitted
 
