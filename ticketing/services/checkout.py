@@ -101,12 +101,13 @@ def _hold_is_live(cart: Cart, now: datetime) -> bool:
 
 def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
     """The order (404 if none), only for its buyer (403 for anyone else, E9-F7)."""
-    orders = Order.objects.select_related("match", "cart")
-    if lock:  # the order row only: PostgreSQL cannot lock the nullable side of the cart join
+    orders = Order.objects.select_related("match")
+    if lock:
         orders = orders.select_for_update(of=("self",))
-    order = orders.filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No such order.", code="order_not_found")
+    try:
+        order = orders.get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.", code="order_not_found") from None
     if order.buyer_id != user.pk:
         raise Forbidden("Only the buyer can see this order.", code="not_order_buyer")
     return order
