@@ -8,10 +8,13 @@ opening) and all of them ahead of later joiners, who get the config's arrival co
 Ranks: the database is the truth (COUNT of WAITING entries ahead, over the rank index); when the
 cache is django-redis, a sorted set per match indexes the ranks, kept in step on commit and
 re-synced by every admission tick (`queue_tick`). `entry_position` is the one place that chooses.
+Estimates divide the place by the admission rate measured over the last 5 minutes, which the tick
+publishes in the cache every 5 s (measured on the spot when no tick published one lately).
 
 Admission (`queue_admit`) runs under the QueueConfig row lock, so concurrent runs never exceed the
 per-minute rate or the cap on open windows; every join takes the same lock, so simultaneous
-joiners get distinct positions. A window or heartbeat that ran out counts as gone the moment it
+joiners get distinct positions. A tick admits its fans in one UPDATE (all or none) and sends
+their admission messages in one batch after commit. A window or heartbeat that ran out counts as gone the moment it
 runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not the sweep has run.
 
 Pushes (E5-F3/F4), each with a deeplink, each sent once: "moving up" when the place improved by
