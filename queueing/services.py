@@ -14,8 +14,9 @@ publishes in the cache every 5 s (measured on the spot when no tick published on
 Admission (`queue_admit`) runs under the QueueConfig row lock, so concurrent runs never exceed the
 per-minute rate or the cap on open windows; every join takes the same lock, so simultaneous
 joiners get distinct positions. A tick admits its fans in one UPDATE (all or none) and sends
-their admission messages in one batch after commit. A window or heartbeat that ran out counts as gone the moment it
-runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not the sweep has run.
+their admission messages in one batch after commit. A window or heartbeat that ran out counts as
+gone the moment it runs out (`window_expires_at > now`, stale-heartbeat checks), whether or not
+the sweep has run.
 
 Pushes (E5-F3/F4), each with a deeplink, each sent once: "moving up" when the place improved by
 QUEUE_PUSH_PROGRESS_PERCENT since the last one, "almost at the front" at
