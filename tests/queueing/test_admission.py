@@ -215,3 +215,31 @@ def test_two_admission_runs_racing_never_exceed_the_cap(make_user):
     run_together(2, lambda _: services.queue_admit(match=queue.match))
 
     assert admitted(queue) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_fan_admitted_in_one_run_gets_their_own_window_on_the_socket(login):
+    queue = make_queue()
+    fans = [login(f"fan{i}@example.com") for i in range(3)]
+    for fan in fans:
+        fan.post(f"/api/queue/{queue.match_id}/join")
+    path = f"/ws/queue/{queue.match_id}/"
+
+    async def scenario():
+        sockets = [WebsocketCommunicator(application, f"{path}?token={f.tokens.access_token}",
+                                         headers=[ORIGIN]) for f in fans]
+        for ws in sockets:
+            await ws.connect()
+            await ws.receive_json_from()  # the snapshot
+        await database_sync_to_async(services.queue_admit)(match=queue.match)
+        events = [await ws.receive_json_from(timeout=2) for ws in sockets]
+        assert all([await ws.receive_nothing() for ws in sockets])
+        for ws in sockets:
+            await ws.disconnect()
+        return events
+
+    events = async_to_sync(scenario)()
+
+    tokens = {e.user_id: e.admission_token for e in QueueEntry.objects.filter(match=queue.match)}
+    assert [e["type"] for e in events] == ["queue.admitted"] * 3
+    assert [e["window"]["admission_token"] for e in events] == [tokens[f.user.pk] for f in fans]

@@ -15,6 +15,7 @@ from core.models import PushLog, PushPriority
 from queueing import services, tasks
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import Push, push_due
+from tests.concurrency import run_together
 from tests.queueing.factories import make_queue
 from tests.ticketing.test_user_events_ws import ORIGIN, WebsocketCommunicator
 
@@ -197,3 +198,14 @@ def test_the_periodic_update_carries_position_estimate_and_size(login, make_user
     assert update == {"type": "queue.position", "match_id": queue.match_id,
                       "status": "WAITING", "position": 3, "estimated_wait_time": 2,
                       "total_queue_size": 3}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_ticks_racing_push_near_the_front_once_each(make_user):
+    queue = make_queue(admission_paused=True)
+    users = fill(queue, make_user, 6)
+
+    run_together(2, lambda _: services.queue_near_front_notify(match=queue.match))
+
+    assert [len(pushes(u, "queue_near_front")) for u in users] == [1] * 6
