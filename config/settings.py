@@ -124,10 +124,15 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
+    # redis-py 8 caps an asyncio pool at 100 connections and then raises: a process holding
+    # thousands of sockets (the waiting room) joins and leaves groups faster than that.
+    channel_layer_host = {"address": REDIS_URL, "max_connections": env.int(
+        "CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CACHE_KEY_PREFIX", default="hns")},
+            "CONFIG": {"hosts": [channel_layer_host],
+                       "prefix": env.str("CACHE_KEY_PREFIX", default="hns")},
         }
     }
 else:
