@@ -43,6 +43,7 @@ from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.models import PushPriority
 from core.notifications import push_send
+from queueing.channel_batch import group_send_many
 from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
 from seating.models import Match
 
@@ -410,19 +411,15 @@ def _notify_window_expired(entry: QueueEntry) -> None:
 
 def _events_on_commit(events: list[tuple[int, dict]]) -> None:
     """Send each (user id, event) to that fan's queue sockets once the transaction commits.
-    Like core.transactions.broadcast_on_commit, but one on-commit call, one event loop and one
-    Redis connection for all of them: per message, those cost more than the message itself."""
+    Like core.transactions.broadcast_on_commit, but one on-commit call, one event loop and a
+    few Redis round trips for all of them: per message, those cost more than the message."""
     if not events:
         return
-
-    async def send_all(layer, messages):
-        for group, message in messages:
-            await layer.group_send(group, message)
 
     def send():
         layer = get_channel_layer()
         if layer is not None:
-            async_to_sync(send_all)(layer, [
+            async_to_sync(group_send_many)(layer, [
                 (user_group(event["match_id"], user_id), {"type": "queue.event", "event": event})
                 for user_id, event in events])
 
