@@ -8,7 +8,7 @@ GET  /api/tickets/<id>                   a ticket, showing more as kick-off near
 
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -128,23 +128,47 @@ def _match_data(match) -> dict:
             "kick_off_time": _time(match.kick_off_time)}
 
 
-# The items and their tickets in one read, as values: model instances cost more than the query.
-ITEM_COLUMNS = ("id", "first_name", "last_name", "holder_source", "is_minor", "oib", "unit_price",
-                "match_sector__code", "price_category__name", "inventory__row_label",
-                "inventory__seat_number", "ticket__id", "ticket__status", "ticket__holder_name")
+# The items and their tickets in one plain-SQL read, as tuples: every fan reads their order,
+# and building the ORM query (or model instances) cost more than running it.
+ORDER_ITEMS_SQL = (
+    "SELECT i.id, i.first_name, i.last_name, i.holder_source, i.is_minor, i.oib, i.unit_price,"
+    " s.code, z.name, seat.row_label, seat.seat_number, t.id, t.status, t.holder_name"
+    " FROM ticketing_orderitem i"
+    " JOIN seating_matchsector s ON s.id = i.match_sector_id"
+    " JOIN seating_pricecategory z ON z.id = i.price_category_id"
+    " LEFT JOIN seating_seatinventory seat ON seat.id = i.inventory_id"
+    " LEFT JOIN ticketing_ticket t ON t.order_item_id = i.id"
+    " WHERE i.order_id = %s ORDER BY i.id")
+_oib = OrderItem._meta.get_field("oib")
 
 
-def _item_data(row: dict) -> dict:
-    return {"id": row["id"], "holder_name": f"{row['first_name']} {row['last_name']}".strip(),
-            "holder_source": row["holder_source"], "is_minor": row["is_minor"],
-            "oib": mask(row["oib"]), "sector": row["match_sector__code"],
-            "zone": row["price_category__name"], "row": row["inventory__row_label"],
-            "seat": row["inventory__seat_number"], "price": _price(row["unit_price"])}
+def _order_items(order_id: int) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(ORDER_ITEMS_SQL, [order_id])
+        return cursor.fetchall()
 
 
-def _ticket_summary(row: dict) -> dict:
-    return {"id": row["ticket__id"], "status": row["ticket__status"],
-            "holder_name": row["ticket__holder_name"], "order_item_id": row["id"]}
+def _item_data(row: tuple) -> dict:
+    (item_id, first_name, last_name, holder_source, is_minor, oib, unit_price,
+     sector, zone, seat_row, seat_number, *_ticket) = row
+    return {"id": item_id, "holder_name": f"{first_name} {last_name}".strip(),
+            "holder_source": holder_source, "is_minor": bool(is_minor),
+            "oib": mask(_oib.from_db_value(oib, None, connection)), "sector": sector,
+            "zone": zone, "row": seat_row, "seat": seat_number, "price": _price(unit_price)}
+
+
+def _new_item_data(item: OrderItem) -> dict:
+    """An item checkout just wrote, with its cart item's sector, zone and seat attached."""
+    return {"id": item.id, "holder_name": item.full_name,
+            "holder_source": str(item.holder_source), "is_minor": item.is_minor,
+            "oib": item.oib_masked, "sector": item.sector_code, "zone": item.zone_name,
+            "row": item.row_label, "seat": item.seat_number, "price": _price(item.unit_price)}
+
+
+def _ticket_summary(row: tuple) -> dict:
+    item_id, ticket_id, ticket_status, holder_name = row[0], *row[11:]
+    return {"id": ticket_id, "status": ticket_status, "holder_name": holder_name,
+            "order_item_id": item_id}
 
 
 def _payment_data(payment: Payment | None) -> dict | None:
@@ -154,17 +178,28 @@ def _payment_data(payment: Payment | None) -> dict | None:
             "client_secret": payment.client_secret, "failure_message": payment.failure_message}
 
 
-def _order_data(order: Order, *, payments: list[Payment] | None = None) -> dict:
+def _order_payments(order: Order) -> list[Payment]:
+    """Every payment of the order (its refunds count them all), the current attempt's too."""
+    return list(Payment.objects.raw(
+        "SELECT * FROM payments_payment WHERE reference = %s OR idempotency_key = %s",
+        [order.payment_reference, order.payment_idempotency_key]))
+
+
+def _order_data(order: Order, *, payments: list[Payment] | None = None,
+                new_items: list[OrderItem] | None = None) -> dict:
     """The order (as the service returned it, its match loaded) with items, tickets and
-    payment: one query for the items with their tickets, and one for the order's payments
-    unless the caller passes them (every payment of the order: the refunds count them all)."""
-    items = list(OrderItem.objects.filter(order_id=order.pk).order_by("id").values(*ITEM_COLUMNS))
-    tickets = sorted((row for row in items if row["ticket__id"] is not None),
-                     key=lambda row: row["ticket__id"])
+    payment: one read for the items with their tickets (none for a new order's `new_items`),
+    and one for the order's payments unless the caller passes them."""
+    if new_items is not None:  # just written: no tickets yet
+        items, tickets = [_new_item_data(item) for item in new_items], []
+    else:
+        rows = _order_items(order.pk)
+        items = [_item_data(row) for row in rows]
+        tickets = [_ticket_summary(row)
+                   for row in sorted((row for row in rows if row[11] is not None),
+                                     key=lambda row: row[11])]
     if payments is None:
-        payments = list(Payment.objects.filter(
-            Q(reference=order.payment_reference)
-            | Q(idempotency_key=order.payment_idempotency_key)))
+        payments = _order_payments(order)
     refunded = sum((p.refunded_amount for p in payments if p.reference == order.payment_reference),
                    Decimal("0.00"))
     return {
@@ -173,8 +208,8 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None) -> dict:
         **{name: _money(getattr(order, name)) for name in MONEY_FIELDS},
         "fee_percent": _percent(order.fee_percent), "currency": order.currency,
         "created_at": _time(order.created_at), "paid_at": _time(order.paid_at),
-        "items": [_item_data(row) for row in items],
-        "tickets": [_ticket_summary(row) for row in tickets],
+        "items": items,
+        "tickets": tickets,
         "payment": _payment_data(next((p for p in payments if p.idempotency_key
                                        == order.payment_idempotency_key), None)),
         "refunded_amount": _money(refunded),
@@ -212,7 +247,8 @@ class CheckoutView(APIView):
                                            holders=[dict(h) for h in data["holders"]],
                                            request=request)
         # A new order has exactly one payment: the one just started.
-        return Response({"order": _order_data(result.order, payments=[result.payment]),
+        return Response({"order": _order_data(result.order, payments=[result.payment],
+                                              new_items=result.items),
                          "payment": {"provider": result.payment.provider,
                                      "client_secret": result.payment.client_secret}},
                         status=status.HTTP_201_CREATED)

@@ -1,11 +1,14 @@
 """Per-match seat inventory: building it from the template seats, ranking rows for the snake,
 and the one function that changes seat statuses (every change validated against TRANSITIONS,
-versioned and audited). Allocation (seating.services.allocation) builds on these."""
+versioned and audited). Allocation (seating.services.allocation) builds on these.
+
+`seats_transition` writes in plain SQL: it runs for every order sold, and building the ORM's
+update and bulk insert cost more than the database spent running them."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from seating.models import (
 from seating.selectors import status_summary_invalidate
 
 BATCH = 2000
+AUDIT_ROWS_PER_INSERT = 100  # 900 parameters: within SQLite's limit
 
 
 def row_ranks(grid_rows: set[int], snake: SnakeConfig | None) -> dict[int, int]:
@@ -132,22 +136,47 @@ def seats_transition(*, inventory_ids: list[int], to_status: str, reason: str, a
             if is_held(item, now):
                 result.held.append(item.id)
             result.changed.append(item.id)
-            audit.append(SeatAuditLog(inventory_id=item.id, from_status=current,
-                                      to_status=to_status, reason=reason, changed_by=actor,
-                                      hold_owner=hold_owner or item.hold_owner,
-                                      order_id=order_id, ticket_id=ticket_id))
+            audit.append([item.id, current, to_status, reason, _user_id(actor),
+                          hold_owner or item.hold_owner, order_id, ticket_id])
         if result.changed:
-            holding = to_status == SeatStatus.RESERVED
-            SeatInventory.objects.filter(id__in=result.changed).update(
-                status=to_status, version=F("version") + 1, last_modified_by=actor,
-                last_modified_at=now,
-                hold_owner=hold_owner if to_status != SeatStatus.AVAILABLE else "",
-                hold_expires_at=hold_until if holding else None,
-                held_by=held_by if holding else None,
-                release_to=release_to if holding else SeatStatus.AVAILABLE,
-            )
-            SeatAuditLog.objects.bulk_create(audit, batch_size=BATCH)
+            _seats_write(result.changed, to_status=to_status, actor=actor, now=now,
+                         hold_owner=hold_owner if to_status != SeatStatus.AVAILABLE else "",
+                         hold_until=hold_until, held_by=held_by, release_to=release_to)
+            _seat_audit_insert(audit, now)
     return result
+
+
+def _user_id(user) -> int | None:
+    return user.pk if user is not None else None
+
+
+def _seats_write(ids: list[int], *, to_status: str, actor, now: datetime, hold_owner: str,
+                 hold_until: datetime | None, held_by, release_to: str) -> None:
+    holding = to_status == SeatStatus.RESERVED
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE seating_seatinventory SET status = %s, version = version + 1,"
+            " last_modified_by_id = %s, last_modified_at = %s, hold_owner = %s,"
+            " hold_expires_at = %s, held_by_id = %s, release_to = %s"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            [to_status, _user_id(actor), adapt(now), hold_owner,
+             adapt(hold_until) if holding else None, _user_id(held_by) if holding else None,
+             release_to if holding else SeatStatus.AVAILABLE, *ids])
+
+
+def _seat_audit_insert(rows: list[list], now: datetime) -> None:
+    """One SeatAuditLog row per changed seat: [inventory_id, from_status, to_status, reason,
+    changed_by_id, hold_owner, order_id, ticket_id]."""
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), AUDIT_ROWS_PER_INSERT):
+            batch = rows[start:start + AUDIT_ROWS_PER_INSERT]
+            cursor.execute(
+                "INSERT INTO seating_seatauditlog (inventory_id, from_status, to_status, reason,"
+                " changed_by_id, hold_owner, order_id, ticket_id, created_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch)),
+                [value for row in batch for value in [*row, created_at]])
 
 
 def holds_release_expired(*, match_sector_id: int | None = None, now: datetime | None = None,

@@ -21,7 +21,7 @@ local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match
 
 ZONES = 2
 CHECKOUT = 14
-WEBHOOK = 30
+WEBHOOK = 28
 ORDER = 4
 
 

@@ -10,15 +10,19 @@ the provider).
 Locks, in this order: the order row, the cart row, then the seats (through `seats_transition`,
 which locks them in id order) - the cart sweep takes cart then seats, so they never wait on each
 other in a circle. The provider is never called while a lock is held: a refund for a payment
-that came too late runs after the order's transaction committed."""
+that came too late runs after the order's transaction committed.
+
+Checkout and completion run for every order sold, so their statements are plain SQL (or
+`Model.objects.raw` where a typed instance is needed): building the ORM queries cost the web
+process several times what the database spent running them."""
 
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accessctl.services import blacklist_check
@@ -43,10 +47,10 @@ from payments.services import (
 )
 from payments.tasks import payment_refund_all
 from queueing.services import queue_window_complete
-from seating.models import GeneralAdmissionHold, HoldStatus, SeatInventory, SeatStatus
+from seating.models import GeneralAdmissionHold, HoldStatus, Match, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
-from ticketing.cart_models import Cart, CartStatus
-from ticketing.models import Profile
+from ticketing.cart_models import Cart, CartItem, CartStatus
+from ticketing.models import Profile, User
 from ticketing.order_models import Order, OrderItem, OrderStatus
 from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
@@ -67,6 +71,9 @@ REFERENCE_PREFIX = "order:"
 class Checkout:
     order: Order
     payment: Payment
+    # A new order's items, each with its cart item's `sector_code`, `zone_name`, `row_label`
+    # and `seat_number`, so the response needs no read (None: read them).
+    items: list[OrderItem] | None = None
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -89,10 +96,47 @@ def _transition(order: Order, to_status: str, *, actor=None, reason: str = "",
     order.status = to_status
     for name, value in fields.items():
         setattr(order, name, value)
-    order.save(update_fields=["status", *fields, "updated_at"])
+    order.updated_at = timezone.now()
+    _order_update(order, ["status", *fields, "updated_at"])
     audit_record(actor=actor, action=f"order.{to_status.lower()}", obj=order,
                  before={"status": from_status}, after={"status": to_status, "reason": reason,
                                                         **{k: str(v) for k, v in fields.items()}})
+
+
+def _order_update(order: Order, names: list[str]) -> None:
+    """`order.save(update_fields=names)` as one plain UPDATE."""
+    fields = [Order._meta.get_field(name) for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE ticketing_order SET {', '.join(f'{f.column} = %s' for f in fields)}"
+            " WHERE id = %s",
+            [f.get_db_prep_save(getattr(order, f.attname), connection) for f in fields]
+            + [order.pk])
+
+
+def _insert(rows: list[models.Model]) -> None:
+    """INSERT new rows of one model in one statement and give each its id: bulk_create without
+    building an ORM query. Values go through the fields (encryption, dates) as the ORM's do;
+    auto_now fields must be set by the caller."""
+    model = type(rows[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    values = f"({', '.join(['%s'] * len(fields))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)})"
+            f" VALUES {', '.join([values] * len(rows))} RETURNING id",
+            [f.get_db_prep_save(getattr(row, f.attname), connection)
+             for row in rows for f in fields])
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+            row._state.adding = False
+
+
+def _for_update(of: str = "") -> str:
+    """Row locks where the database has them (SQLite serialises writers instead)."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
 
 def _hold_is_live(cart: Cart, now: datetime) -> bool:
@@ -120,74 +164,106 @@ def order_payment(order: Order) -> Payment | None:
 
 # --- checkout ---------------------------------------------------------------------------------
 
-def _check_cart(cart: Cart, now: datetime) -> None:
-    if cart.status != CartStatus.OPEN or cart.expires_at <= now:
-        status = carts.cart_effective_status(cart, now)
-        if status == CartStatus.EXPIRED:
-            raise Conflict("Your cart expired; add the tickets again.", code="cart_expired")
-        raise Conflict(f"This cart is {status.lower().replace('_', ' ')}.",
-                       code="cart_not_open")
+def _check_cart(status: str, live: bool) -> None:
+    """An OPEN cart whose hold is live may be checked out; an OPEN one past its expiry counts
+    as EXPIRED whether or not the sweep has run (`cart.cart_effective_status`)."""
+    if status == CartStatus.OPEN and live:
+        return
+    if status in (CartStatus.OPEN, CartStatus.EXPIRED):
+        raise Conflict("Your cart expired; add the tickets again.", code="cart_expired")
+    raise Conflict(f"This cart is {status.lower().replace('_', ' ')}.", code="cart_not_open")
 
 
-def _buyer_profile(cart: Cart) -> Profile | None:
-    try:
-        return cart.user.profile
-    except Profile.DoesNotExist:
-        return None
+def _cart_match(*, user, cart_id: int, now: datetime) -> Match | None:
+    """The match of the fan's cart, carrying the cart's state: `cart_status`, `cart_live`
+    (its hold runs past `now`) and `cart_has_order`. None if the fan has no such cart."""
+    return next(iter(Match.objects.raw(
+        "SELECT m.*, c.status AS cart_status, c.expires_at > %s AS cart_live,"
+        " EXISTS (SELECT 1 FROM ticketing_order o WHERE o.cart_id = c.id) AS cart_has_order"
+        " FROM ticketing_cart c JOIN seating_match m ON m.id = c.match_id"
+        " WHERE c.id = %s AND c.user_id = %s",
+        [connection.ops.adapt_datetimefield_value(now), cart_id, user.pk])), None)
+
+
+def _cart_items(cart_id: int) -> list[CartItem]:
+    """The cart's items, each with what the new order's response shows of it: `sector_code`,
+    `zone_name`, `row_label`, `seat_number` (None for a standing place)."""
+    return list(CartItem.objects.raw(
+        "SELECT i.*, s.code AS sector_code, z.name AS zone_name, seat.row_label,"
+        " seat.seat_number FROM ticketing_cartitem i"
+        " JOIN seating_matchsector s ON s.id = i.match_sector_id"
+        " JOIN seating_pricecategory z ON z.id = i.price_category_id"
+        " LEFT JOIN seating_seatinventory seat ON seat.id = i.inventory_id"
+        " WHERE i.cart_id = %s ORDER BY i.id", [cart_id]))
+
+
+def _buyer_profile(user) -> Profile | None:
+    return next(iter(Profile.objects.raw(
+        "SELECT * FROM ticketing_profile WHERE user_id = %s", [user.pk])), None)
+
+
+def _cart_lock(cart_id: int, now: datetime) -> tuple[str, bool]:
+    """Lock the cart's row: its status, and whether its hold runs past `now`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, expires_at > %s FROM ticketing_cart WHERE id = %s"
+                       + _for_update(), [connection.ops.adapt_datetimefield_value(now), cart_id])
+        status, live = cursor.fetchone()
+        return status, bool(live)
 
 
 def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) -> Checkout:
     """Turn the fan's open cart into an order with one holder per ticket and start its payment."""
     now = timezone.now()
-    # One read for the cart, its match, the buyer's profile and whether it has an order.
-    cart = (Cart.objects.select_related("match", "user__profile")
-            .annotate(has_order=Exists(Order.objects.filter(cart=OuterRef("pk"))))
-            .filter(pk=cart_id, user=user).first())
-    if cart is None:
+    match = _cart_match(user=user, cart_id=cart_id, now=now)
+    if match is None:
         raise NotFound("You have no such cart.", code="cart_not_found")
-    _check_cart(cart, now)
-    items = list(cart.items.order_by("id"))
+    _check_cart(match.cart_status, match.cart_live)
+    items = _cart_items(cart_id)
     count = sum(item.quantity for item in items)
     if not count:
         raise ValidationFailed("Your cart is empty.", code="cart_empty")
-    if cart.has_order:
+    if match.cart_has_order:
         raise Conflict("This cart was already checked out.", code="order_exists")
-    people = holders_resolve(user=user, profile=_buyer_profile(cart), given=holders, count=count)
+    people = holders_resolve(user=user, profile=_buyer_profile(user), given=holders, count=count)
 
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
-                    context="checkout", reference=f"cart:{cart.pk}")
+                    context="checkout", reference=f"cart:{cart_id}")
 
-    match = cart.match
     lines = [line_amounts(unit_price=i.full_price, quantity=i.quantity,
                           discount_percent=i.discount_percent) for i in items]
     amounts = order_amounts(lines=lines, match_type=match.match_type,
                             fee_percent=match.fee_percent)
     try:
         with transaction.atomic():
-            locked = Cart.objects.select_for_update().only("status", "expires_at").get(pk=cart.pk)
-            _check_cart(locked, timezone.now())
-            order = Order.objects.create(
-                buyer=user, match=match, cart=cart,
+            now = timezone.now()
+            _check_cart(*_cart_lock(cart_id, now))
+            order = Order(
+                buyer=user, match=match, cart_id=cart_id,
                 ticket_amount=amounts.ticket_amount,
                 ticket_vat_amount=amounts.ticket_vat_amount, fee_amount=amounts.fee_amount,
                 fee_vat_amount=amounts.fee_vat_amount, total_amount=amounts.total_amount,
-                fee_percent=amounts.fee_percent, currency=amounts.currency)
+                fee_percent=amounts.fee_percent, currency=amounts.currency,
+                created_at=now, updated_at=now)
+            _insert([order])
             order.number = order_number(order)
-            order.save(update_fields=["number"])
+            _order_update(order, ["number"])
             people_left = iter(people)
             rows = []
             for item, line in zip(items, lines, strict=True):
                 for _ in range(item.quantity):
                     person = next(people_left)
-                    rows.append(OrderItem(
-                        order=order, cart_item=item, inventory_id=item.inventory_id,
+                    row = OrderItem(
+                        order=order, cart_item_id=item.id, inventory_id=item.inventory_id,
                         ga_hold_id=item.ga_hold_id, match_sector_id=item.match_sector_id,
                         price_category_id=item.price_category_id, unit_price=line.unit_amount,
                         oib_hash=keyed_hash(person["oib"]),
-                        **{k: v for k, v in person.items()}))
-            OrderItem.objects.bulk_create(rows)
+                        **{k: v for k, v in person.items()})
+                    row.sector_code, row.zone_name = item.sector_code, item.zone_name
+                    row.row_label, row.seat_number = item.row_label, item.seat_number
+                    rows.append(row)
+            _insert(rows)
             audit_record(actor=user, action="order.created", obj=order, request=request,
-                         after={"number": order.number, "cart_id": cart.pk, "tickets": count,
+                         after={"number": order.number, "cart_id": cart_id, "tickets": count,
                                 "total_amount": str(order.total_amount)})
             # The payment row commits with its order (its key is new with the order); the
             # provider is asked for the intent only after the commit.
@@ -196,7 +272,7 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                                      idempotency_key=order.payment_idempotency_key)
     except IntegrityError:  # a parallel checkout of the same cart won
         raise Conflict("This cart was already checked out.", code="order_exists") from None
-    return Checkout(order=order, payment=payment_intent_create(payment=payment))
+    return Checkout(order=order, payment=payment_intent_create(payment=payment), items=rows)
 
 
 def _payment_start(order: Order) -> Payment:
@@ -245,27 +321,81 @@ def order_pay_local(*, user, order_id: int) -> Order:
 
 # --- payment outcomes (called by ticketing.receivers) -----------------------------------------
 
-def _seats_still_ours(items: list[OrderItem], cart: Cart,
+class _Item(NamedTuple):
+    """What checking, selling and issuing tickets read of an order item."""
+
+    id: int
+    inventory_id: int | None
+    ga_hold_id: int | None
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def _order_locked(order_id: int) -> Order | None:
+    """The order, its row locked, with what completing it reads of its buyer and match:
+    `buyer_email`, `profile_id` with `buyer_first_name`/`buyer_last_name`, `home_team`,
+    `away_team`."""
+    return next(iter(Order.objects.raw(
+        "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
+        " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
+        " m.home_team, m.away_team"
+        " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
+        " JOIN seating_match m ON m.id = o.match_id"
+        " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
+        " WHERE o.id = %s" + _for_update("o"), [order_id])), None)
+
+
+def _order_items(order_id: int) -> list[_Item]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name"
+                       " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id", [order_id])
+        return [_Item(*row) for row in cursor.fetchall()]
+
+
+def _seats_still_ours(items: list[_Item], hold_owner: str,
                       now: datetime) -> list[SeatInventory] | None:
     """The order's seats, locked (id order), if every one is still RESERVED for the cart and
     every standing hold still HELD, unexpired (the holds are locked too); None otherwise. The
     seats are read with what `seats_transition` needs, so selling them does not lock them again."""
     seat_ids = sorted({i.inventory_id for i in items if i.inventory_id})
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
-    seats = list(SeatInventory.objects.select_for_update().filter(id__in=seat_ids)
-                 .order_by("id").only("id", "status", "hold_owner", "hold_expires_at",
-                                      "release_to"))
+    seats = list(SeatInventory.objects.raw(
+        "SELECT id, status, hold_owner, hold_expires_at, release_to FROM seating_seatinventory"
+        f" WHERE id IN ({', '.join(['%s'] * len(seat_ids))}) ORDER BY id" + _for_update(),
+        seat_ids)) if seat_ids else []
     holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
-                 .order_by("id"))
+                 .order_by("id")) if ga_ids else []
     ours = (len(seats) == len(seat_ids) and len(holds) == len(ga_ids)
-            and all(s.status == SeatStatus.RESERVED and s.hold_owner == cart.hold_owner
+            and all(s.status == SeatStatus.RESERVED and s.hold_owner == hold_owner
                     and s.hold_expires_at and s.hold_expires_at > now for s in seats)
-            and all(h.status == HoldStatus.HELD and h.owner == cart.hold_owner
+            and all(h.status == HoldStatus.HELD and h.owner == hold_owner
                     and h.expires_at and h.expires_at > now for h in holds))
     return seats if ours else None
 
 
-def _sell(order: Order, items: list[OrderItem], seats: list[SeatInventory], cart: Cart,
+def _cart_check_out(cart_id: int, *, actor, reason: str, now: datetime) -> None:
+    """`cart.cart_mark_checked_out` for the completion's lean path: the same conditional
+    UPDATE (the cart is OPEN and locked by us) and the same audit row."""
+    if CartStatus.CHECKED_OUT not in carts.TRANSITIONS[CartStatus.OPEN]:
+        raise InvalidTransition(f"A {CartStatus.OPEN} cart cannot become "
+                                f"{CartStatus.CHECKED_OUT}.")
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE ticketing_cart SET status = %s, ended_at = %s, updated_at = %s"
+                       " WHERE id = %s AND status = %s",
+                       [CartStatus.CHECKED_OUT, at, at, cart_id, CartStatus.OPEN])
+        if cursor.rowcount != 1:
+            raise Conflict("Your cart changed meanwhile; try again.", code="cart_changed")
+    audit_record(actor=actor, action="cart.checked_out", object_type=Cart._meta.label_lower,
+                 object_id=cart_id, before={"status": CartStatus.OPEN},
+                 after={"status": CartStatus.CHECKED_OUT, "reason": reason})
+
+
+def _sell(order: Order, items: list[_Item], seats: list[SeatInventory], hold_owner: str,
           payment: Payment, now: datetime) -> None:
     if seats:
         result = seats_transition(inventory_ids=[s.id for s in seats], locked=seats,
@@ -277,33 +407,42 @@ def _sell(order: Order, items: list[OrderItem], seats: list[SeatInventory], cart
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
     if ga_ids:
         sold = GeneralAdmissionHold.objects.filter(
-            id__in=ga_ids, status=HoldStatus.HELD, owner=cart.hold_owner, expires_at__gt=now,
+            id__in=ga_ids, status=HoldStatus.HELD, owner=hold_owner, expires_at__gt=now,
         ).update(status=HoldStatus.SOLD, updated_at=now)
         if sold != len(ga_ids):
             raise Conflict("A standing hold of this order changed meanwhile.",
                            code="seat_changed")
     tickets = tickets_issue(order=order, now=now, items=items)
-    carts.cart_mark_checked_out(cart=cart, actor=order.buyer,
-                                reason=f"paid as order {order.number}")
+    # Only the ids (and the email, for the audit) of the buyer and match are read below.
+    buyer = User(id=order.buyer_id, email=order.buyer_email)
+    _cart_check_out(order.cart_id, actor=buyer, reason=f"paid as order {order.number}", now=now)
     if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
         _transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
     _transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
                 paid_at=now, ended_at=now)
     with contextlib.suppress(InvalidTransition):  # bought without the waiting room
-        queue_window_complete(match=order.match, user=order.buyer)
-    order_notify_completed(order, len(tickets))
+        queue_window_complete(match=Match(id=order.match_id), user=buyer)
+    name = (f"{order.buyer_first_name} {order.buyer_last_name}".strip()
+            if order.profile_id is not None else order.buyer_email)
+    _notify_completed(order, buyer=buyer, name=name,
+                      match=f"{order.home_team} v {order.away_team}", ticket_count=len(tickets))
 
 
 def order_notify_completed(order: Order, ticket_count: int) -> None:
-    """The confirmation email and push, logged once the order's transaction commits (at once
-    outside one): rendering them must not lengthen the hold on the order's, cart's and seats'
-    locks, and a sale that rolled back has nothing to confirm. Delivery is a task after that."""
+    """The confirmation email and push of a completed order (its buyer and match loaded)."""
     buyer = order.buyer
     try:
         name = buyer.profile.full_name
     except Profile.DoesNotExist:
         name = buyer.email
-    match = f"{order.match.home_team} v {order.match.away_team}"
+    _notify_completed(order, buyer=buyer, name=name, ticket_count=ticket_count,
+                      match=f"{order.match.home_team} v {order.match.away_team}")
+
+
+def _notify_completed(order: Order, *, buyer, name: str, match: str, ticket_count: int) -> None:
+    """The confirmation email and push, logged once the order's transaction commits (at once
+    outside one): rendering them must not lengthen the hold on the order's, cart's and seats'
+    locks, and a sale that rolled back has nothing to confirm. Delivery is a task after that."""
     number, total, order_id = order.number, str(order.total_amount), str(order.pk)
 
     def notify() -> None:
@@ -326,8 +465,7 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
         return None
     refund_reason = ""
     with transaction.atomic():
-        order = (Order.objects.select_for_update(of=("self",))
-                 .select_related("match", "buyer__profile").filter(pk=order_id).first())
+        order = _order_locked(order_id)
         if order is None:
             return None
         if order.status == OrderStatus.COMPLETED:
@@ -338,13 +476,13 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
             refund_reason = "hold expired before payment"
         else:
             now = timezone.now()
-            cart = Cart.objects.select_for_update().get(pk=order.cart_id)
-            # Read once, with only what checking, selling and issuing tickets use.
-            items = list(OrderItem.objects.filter(order=order).only(
-                "id", "inventory_id", "ga_hold_id", "first_name", "last_name"))
-            seats = _seats_still_ours(items, cart, now) if _hold_is_live(cart, now) else None
+            hold_owner = Cart(pk=order.cart_id).hold_owner
+            status, live = _cart_lock(order.cart_id, now)
+            items = _order_items(order.pk)
+            seats = (_seats_still_ours(items, hold_owner, now)
+                     if status == CartStatus.OPEN and live else None)
             if seats is not None:
-                _sell(order, items, seats, cart, payment, now)
+                _sell(order, items, seats, hold_owner, payment, now)
             else:
                 if order.status == OrderStatus.FAILED:
                     _transition(order, OrderStatus.PENDING_PAYMENT,

@@ -43,8 +43,13 @@ def _default_holder(profile: Profile, given: dict) -> dict:
 
 def saved_profiles_of(*, user, given: list[dict]) -> dict[int, SavedProfile]:
     """The user's saved profiles that the holders name, in one read."""
-    ids = {g["saved_profile_id"] for g in given if g.get("saved_profile_id")}
-    return {s.pk: s for s in SavedProfile.objects.filter(user=user, pk__in=ids)} if ids else {}
+    ids = sorted({g["saved_profile_id"] for g in given if g.get("saved_profile_id")})
+    if not ids:
+        return {}
+    # Plain SQL (typed by `raw`): every checkout for friends runs it.
+    return {s.pk: s for s in SavedProfile.objects.raw(
+        "SELECT * FROM ticketing_savedprofile WHERE user_id = %s"
+        f" AND id IN ({', '.join(['%s'] * len(ids))})", [user.pk, *ids])}
 
 
 def holder_from_input(*, user, given: dict, index: int,

@@ -3,7 +3,10 @@ fan may see of a ticket as kick-off approaches.
 
 The QR code carries `HNS1:<barcode>:<signature>`, the signature being the first 16 hex digits of
 HMAC-SHA256 over the barcode with a key derived from SECRET_KEY: a gate scanner can reject a
-made-up barcode offline, and the barcode itself is random (`secrets`), never an id."""
+made-up barcode offline, and the barcode itself is random (`secrets`), never an id.
+
+Issuing runs once per order sold, so it is one plain-SQL INSERT (building the ORM's bulk insert
+cost more than running it); the unique barcode index decides clashes instead of a read first."""
 
 import base64
 import hashlib
@@ -15,10 +18,11 @@ from datetime import datetime, timedelta
 
 import qrcode
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from core.errors import NotFound
-from ticketing.order_models import Order, OrderItem, Ticket
+from ticketing.order_models import Order, Ticket, TicketStatus
 
 BARCODE_DIGITS = 18
 QR_PREFIX = "HNS1"
@@ -37,23 +41,41 @@ def _barcode() -> str:
     return f"{secrets.randbelow(10**BARCODE_DIGITS):0{BARCODE_DIGITS}d}"
 
 
-def tickets_issue(*, order: Order, now: datetime,
-                  items: list[OrderItem] | None = None) -> list[Ticket]:
-    """One VALID ticket per order item (`items`, when the caller read them already). Called by
-    the order completion, inside its transaction with the order locked, so it runs once per
-    order."""
+def tickets_issue(*, order: Order, now: datetime, items: list | None = None) -> list[Ticket]:
+    """One VALID ticket per order item (`items`: the caller's rows, each with `id`,
+    `inventory_id` and `full_name`, when it read them already). Called by the order completion,
+    inside its transaction with the order locked, so it runs once per order."""
     items = list(order.items.all()) if items is None else items
-    barcodes: set[str] = set()
-    while len(barcodes) < len(items):  # 10^18 codes: a clash is astronomically rare
-        candidates = {_barcode() for _ in range(len(items) - len(barcodes))} - barcodes
-        taken = set(Ticket.objects.filter(barcode__in=candidates).values_list("barcode",
-                                                                              flat=True))
-        barcodes |= candidates - taken
-    return Ticket.objects.bulk_create(
-        Ticket(order=order, order_item=item, match_id=order.match_id,
-               inventory_id=item.inventory_id, barcode=code, holder_name=item.full_name,
-               issued_at=now)
-        for item, code in zip(items, sorted(barcodes), strict=True))
+    barcodes: dict[int, str] = {}  # order item id -> its ticket's barcode
+    ticket_ids: dict[int, int] = {}
+    while len(ticket_ids) < len(items):  # 10^18 codes: a clash is astronomically rare
+        left = [item for item in items if item.id not in ticket_ids]
+        codes = {_barcode() for _ in left}
+        if len(codes) < len(left):
+            continue
+        barcodes |= dict(zip((item.id for item in left), codes, strict=True))
+        ticket_ids |= _tickets_insert(order, left, barcodes, now)
+    return [Ticket(id=ticket_ids[item.id], order=order, order_item_id=item.id,
+                   match_id=order.match_id, inventory_id=item.inventory_id,
+                   barcode=barcodes[item.id], holder_name=item.full_name, issued_at=now)
+            for item in items]
+
+
+def _tickets_insert(order: Order, items: list, barcodes: dict[int, str],
+                    now: datetime) -> dict[int, int]:
+    """Insert the items' tickets; {order item id: ticket id} of those inserted. A ticket whose
+    barcode exists already is skipped (ON CONFLICT), to be tried again with another code."""
+    issued_at = connection.ops.adapt_datetimefield_value(now)
+    rows = [[order.pk, item.id, order.match_id, item.inventory_id, TicketStatus.VALID,
+             barcodes[item.id], item.full_name, issued_at] for item in items]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ticketing_ticket (order_id, order_item_id, match_id, inventory_id,"
+            " status, barcode, holder_name, issued_at) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            + " ON CONFLICT (barcode) DO NOTHING RETURNING order_item_id, id",
+            [value for row in rows for value in row])
+        return dict(cursor.fetchall())
 
 
 # --- QR ---------------------------------------------------------------------------------------
