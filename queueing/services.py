@@ -511,15 +511,14 @@ def queue_sweep(*, match: Match) -> dict:
     return {"expired": expired_count, "dropped": dropped}
 
 
-def queue_window_complete(*, match: Match, user) -> QueueEntry:
-    """Checkout finished: the window is COMPLETED and its slot frees at once."""
-    with transaction.atomic():
-        entry = QueueEntry.objects.filter(match=match, user=user,
-                                          status=QueueStatus.ADMITTED).first()
-        if entry is None:
-            raise InvalidTransition("You have no open purchase window for this match.")
-        _transition(entry, QueueStatus.COMPLETED, ended_at=timezone.now())
-    return entry
+def queue_window_complete(*, match: Match, user) -> None:
+    """Checkout finished: the window is COMPLETED and its slot frees at once. One conditional
+    UPDATE (ADMITTED -> COMPLETED in TRANSITIONS), since every sale's completion runs it."""
+    changed = QueueEntry.objects.filter(match=match, user=user,
+                                        status=QueueStatus.ADMITTED).update(
+        status=QueueStatus.COMPLETED, ended_at=timezone.now())
+    if not changed:
+        raise InvalidTransition("You have no open purchase window for this match.")
 
 
 def queue_window_check(*, match: Match, user) -> None:
