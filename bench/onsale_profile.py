@@ -57,6 +57,9 @@ def setup(fan_count: int) -> tuple[int, list[dict]]:
 
     import django
 
+    from config.gc_tuning import gc_tune
+
+    gc_tune()  # as the web workers do (config/wsgi.py)
     django.setup()
     logging.getLogger("audit").setLevel(logging.WARNING)
     from django.core.management import call_command

@@ -6,6 +6,9 @@ from urllib.parse import parse_qs
 
 from django.core.asgi import get_asgi_application
 
+from config.gc_tuning import gc_tune
+
+gc_tune()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
