@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from core.pii import mask
+from core.sql import db_datetime
 
 audit_logger = logging.getLogger("audit")
 _masquerader: ContextVar[str | None] = ContextVar("audit_masquerader", default=None)
@@ -93,7 +94,7 @@ def _insert(event: AuditEvent) -> None:
                     for value in (event.before, event.after)]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [
-            connection.ops.adapt_datetimefield_value(event.created_at), event.actor_id,
+            db_datetime(event.created_at), event.actor_id,
             event.actor_email, event.impersonator_id, event.impersonator_email, event.action,
             event.object_type, event.object_id, *json_or_null, event.ip_address,
             event.user_agent])

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.sql import db_datetime
 from payments import signals
 from payments.models import (
     PAYMENT_TRANSITIONS,
@@ -99,7 +100,7 @@ def payment_record(*, reference: str, amount: Decimal, currency: str = CURRENCY,
     payment = Payment(reference=reference, amount=amount, currency=currency,
                       provider=provider().name, idempotency_key=idempotency_key,
                       created_at=now, updated_at=now)
-    at = connection.ops.adapt_datetimefield_value(now)
+    at = db_datetime(now)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO payments_payment (reference, amount, currency, provider, client_secret,"
@@ -125,7 +126,7 @@ def payment_intent_create(*, payment: Payment) -> Payment:
         cursor.execute(
             "UPDATE payments_payment SET provider_payment_id = %s, client_secret = %s,"
             " updated_at = %s WHERE id = %s AND provider_payment_id IS NULL",
-            [intent_id, client_secret, connection.ops.adapt_datetimefield_value(now),
+            [intent_id, client_secret, db_datetime(now),
              payment.pk])
         written = cursor.rowcount
     if written:  # what the row now holds, without reading it back
@@ -189,7 +190,7 @@ def _payment_succeed(intent_id: str | None) -> Payment | None:
         "UPDATE payments_payment SET status = %s, failure_message = '', updated_at = %s"
         " WHERE provider_payment_id = %s"
         f" AND status IN ({', '.join(['%s'] * len(SUCCEEDS_FROM))}) RETURNING *",
-        [PaymentStatus.SUCCEEDED, connection.ops.adapt_datetimefield_value(timezone.now()),
+        [PaymentStatus.SUCCEEDED, db_datetime(timezone.now()),
          intent_id, *SUCCEEDS_FROM])), None)
 
 

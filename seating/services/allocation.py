@@ -34,6 +34,7 @@ from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
+from core.sql import for_update
 from seating.models import (
     GeneralAdmissionHold,
     HoldStatus,
@@ -193,8 +194,7 @@ def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
         wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
         query += f" AND s.id IN ({_marks(wanted)})"
         params += wanted
-    query += " ORDER BY s.id" + (
-        " FOR UPDATE OF s" if connection.features.has_select_for_update else "")
+    query += " ORDER BY s.id" + for_update("s")
     locked = {}
     for row in _sql(query, params):
         sector = MatchSector(id=row[0], match_id=match.id, is_numbered=row[1],

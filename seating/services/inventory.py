@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.sql import db_datetime
 from seating.models import (
     TRANSITIONS,
     GeneralAdmissionHold,
@@ -153,22 +154,21 @@ def _user_id(user) -> int | None:
 def _seats_write(ids: list[int], *, to_status: str, actor, now: datetime, hold_owner: str,
                  hold_until: datetime | None, held_by, release_to: str) -> None:
     holding = to_status == SeatStatus.RESERVED
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE seating_seatinventory SET status = %s, version = version + 1,"
             " last_modified_by_id = %s, last_modified_at = %s, hold_owner = %s,"
             " hold_expires_at = %s, held_by_id = %s, release_to = %s"
             f" WHERE id IN ({', '.join(['%s'] * len(ids))})",
-            [to_status, _user_id(actor), adapt(now), hold_owner,
-             adapt(hold_until) if holding else None, _user_id(held_by) if holding else None,
+            [to_status, _user_id(actor), db_datetime(now), hold_owner,
+             db_datetime(hold_until) if holding else None, _user_id(held_by) if holding else None,
              release_to if holding else SeatStatus.AVAILABLE, *ids])
 
 
 def _seat_audit_insert(rows: list[list], now: datetime) -> None:
     """One SeatAuditLog row per changed seat: [inventory_id, from_status, to_status, reason,
     changed_by_id, hold_owner, order_id, ticket_id]."""
-    created_at = connection.ops.adapt_datetimefield_value(now)
+    created_at = db_datetime(now)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), AUDIT_ROWS_PER_INSERT):
             batch = rows[start:start + AUDIT_ROWS_PER_INSERT]

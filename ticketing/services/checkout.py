@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accessctl.services import blacklist_check
@@ -36,6 +36,7 @@ from core.errors import (
 )
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
+from core.sql import db_datetime, for_update, insert_rows
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
@@ -114,31 +115,6 @@ def _order_update(order: Order, names: list[str]) -> None:
             + [order.pk])
 
 
-def _insert(rows: list[models.Model]) -> None:
-    """INSERT new rows of one model in one statement and give each its id: bulk_create without
-    building an ORM query. Values go through the fields (encryption, dates) as the ORM's do;
-    auto_now fields must be set by the caller."""
-    model = type(rows[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    values = f"({', '.join(['%s'] * len(fields))})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)})"
-            f" VALUES {', '.join([values] * len(rows))} RETURNING id",
-            [f.get_db_prep_save(getattr(row, f.attname), connection)
-             for row in rows for f in fields])
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
-            row._state.adding = False
-
-
-def _for_update(of: str = "") -> str:
-    """Row locks where the database has them (SQLite serialises writers instead)."""
-    if not connection.features.has_select_for_update:
-        return ""
-    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
-
-
 def _hold_is_live(cart: Cart, now: datetime) -> bool:
     return cart.status == CartStatus.OPEN and cart.expires_at > now
 
@@ -182,7 +158,7 @@ def _cart_match(*, user, cart_id: int, now: datetime) -> Match | None:
         " EXISTS (SELECT 1 FROM ticketing_order o WHERE o.cart_id = c.id) AS cart_has_order"
         " FROM ticketing_cart c JOIN seating_match m ON m.id = c.match_id"
         " WHERE c.id = %s AND c.user_id = %s",
-        [connection.ops.adapt_datetimefield_value(now), cart_id, user.pk])), None)
+        [db_datetime(now), cart_id, user.pk])), None)
 
 
 def _cart_items(cart_id: int) -> list[CartItem]:
@@ -206,7 +182,7 @@ def _cart_lock(cart_id: int, now: datetime) -> tuple[str, bool]:
     """Lock the cart's row: its status, and whether its hold runs past `now`."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT status, expires_at > %s FROM ticketing_cart WHERE id = %s"
-                       + _for_update(), [connection.ops.adapt_datetimefield_value(now), cart_id])
+                       + for_update(), [db_datetime(now), cart_id])
         status, live = cursor.fetchone()
         return status, bool(live)
 
@@ -244,7 +220,7 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                 fee_vat_amount=amounts.fee_vat_amount, total_amount=amounts.total_amount,
                 fee_percent=amounts.fee_percent, currency=amounts.currency,
                 created_at=now, updated_at=now)
-            _insert([order])
+            insert_rows([order])
             order.number = order_number(order)
             _order_update(order, ["number"])
             people_left = iter(people)
@@ -261,7 +237,7 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                     row.sector_code, row.zone_name = item.sector_code, item.zone_name
                     row.row_label, row.seat_number = item.row_label, item.seat_number
                     rows.append(row)
-            _insert(rows)
+            insert_rows(rows)
             audit_record(actor=user, action="order.created", obj=order, request=request,
                          after={"number": order.number, "cart_id": cart_id, "tickets": count,
                                 "total_amount": str(order.total_amount)})
@@ -346,7 +322,7 @@ def _order_locked(order_id: int) -> Order | None:
         " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
         " JOIN seating_match m ON m.id = o.match_id"
         " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
-        " WHERE o.id = %s" + _for_update("o"), [order_id])), None)
+        " WHERE o.id = %s" + for_update("o"), [order_id])), None)
 
 
 def _order_items(order_id: int) -> list[_Item]:
@@ -365,7 +341,7 @@ def _seats_still_ours(items: list[_Item], hold_owner: str,
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
     seats = list(SeatInventory.objects.raw(
         "SELECT id, status, hold_owner, hold_expires_at, release_to FROM seating_seatinventory"
-        f" WHERE id IN ({', '.join(['%s'] * len(seat_ids))}) ORDER BY id" + _for_update(),
+        f" WHERE id IN ({', '.join(['%s'] * len(seat_ids))}) ORDER BY id" + for_update(),
         seat_ids)) if seat_ids else []
     holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
                  .order_by("id")) if ga_ids else []
@@ -383,7 +359,7 @@ def _cart_check_out(cart_id: int, *, actor, reason: str, now: datetime) -> None:
     if CartStatus.CHECKED_OUT not in carts.TRANSITIONS[CartStatus.OPEN]:
         raise InvalidTransition(f"A {CartStatus.OPEN} cart cannot become "
                                 f"{CartStatus.CHECKED_OUT}.")
-    at = connection.ops.adapt_datetimefield_value(now)
+    at = db_datetime(now)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE ticketing_cart SET status = %s, ended_at = %s, updated_at = %s"
                        " WHERE id = %s AND status = %s",

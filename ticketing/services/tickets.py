@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.sql import db_datetime
 from ticketing.order_models import Order, Ticket, TicketStatus
 
 BARCODE_DIGITS = 18
@@ -65,7 +66,7 @@ def _tickets_insert(order: Order, items: list, barcodes: dict[int, str],
                     now: datetime) -> dict[int, int]:
     """Insert the items' tickets; {order item id: ticket id} of those inserted. A ticket whose
     barcode exists already is skipped (ON CONFLICT), to be tried again with another code."""
-    issued_at = connection.ops.adapt_datetimefield_value(now)
+    issued_at = db_datetime(now)
     rows = [[order.pk, item.id, order.match_id, item.inventory_id, TicketStatus.VALID,
              barcodes[item.id], item.full_name, issued_at] for item in items]
     with connection.cursor() as cursor:
