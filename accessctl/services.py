@@ -138,6 +138,13 @@ def _listed_today(oib_hashes: list[str], today: date) -> list[tuple[int, str]]:
         return cursor.fetchall()
 
 
+def blacklist_listed(*, oib_hashes: list[str]) -> bool:
+    """Whether any of these OIB hashes is on the list today: the cheap question to ask before
+    `blacklist_check`, which also logs the attempt and refuses."""
+    hashes = [h for h in oib_hashes if h]
+    return bool(hashes) and bool(_listed_today(hashes, timezone.localdate()))
+
+
 def blacklist_check(*, oibs: list[str], user, request=None, context: str,
                     reference: str = "") -> None:
     """Refuse (403, code "blacklisted") if any holder OIB is on the list today.

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.sql import db_datetime, for_update, insert_rows
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
@@ -142,20 +143,16 @@ def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
     return holds_release(owner=cart.hold_owner, reason=reason, actor=actor)
 
 
-def _for_update() -> str:
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
-
-
 def _lock_user(user) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM ticketing_user WHERE id = %s" + _for_update(), [user.pk])
+        cursor.execute("SELECT id FROM ticketing_user WHERE id = %s" + for_update(), [user.pk])
 
 
 def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
     """The fan's live OPEN cart, locked; one that ran out is ended here (EXPIRED)."""
     cart = next(iter(Cart.objects.raw(
         "SELECT * FROM ticketing_cart WHERE user_id = %s AND match_id = %s AND status = %s"
-        + _for_update(), [user.pk, match.id, CartStatus.OPEN])), None)
+        + for_update(), [user.pk, match.id, CartStatus.OPEN])), None)
     if cart is not None and cart.expires_at <= now:
         _end(cart, CartStatus.EXPIRED, reason="cart expired")
         return None
@@ -211,7 +208,7 @@ def _queue_window_end(match: Match, user, now: datetime) -> datetime | None:
         "SELECT id, window_expires_at FROM queueing_queueentry WHERE user_id = %s"
         " AND match_id = %s AND status = %s AND window_expires_at > %s LIMIT 1",
         [user.pk, match.id, QueueStatus.ADMITTED,
-         connection.ops.adapt_datetimefield_value(now)])), None)
+         db_datetime(now)])), None)
     return entry.window_expires_at if entry else None
 
 
@@ -233,13 +230,16 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
                       held=sum(item.quantity for item in held))
         if cart is None:
             expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
-            cart = Cart.objects.create(user=user, match=match, expires_at=expires_at)
+            cart = Cart(user=user, match=match, expires_at=expires_at, created_at=now,
+                        updated_at=now)
+            insert_rows([cart])
         allocation = allocate(
             match=match, sectors=sectors, quantity=quantity, algorithm=Algorithm.NM,
             hold=Hold(owner=cart.hold_owner, until=cart.expires_at, user=user,
                       reason="cart"))
-        added = _items_for(cart, allocation, sectors, catalog.discount_percent_on(match, now))
-        CartItem.objects.bulk_create(added)
+        added = _items_for(cart, allocation, sectors, catalog.discount_percent_on(match, now),
+                           now)
+        insert_rows(added)
         audit_record(actor=user, action="cart.add", obj=cart, request=request,
                      after={"zone_id": zone_id, "quantity": quantity,
                             "match_sector_id": allocation.match_sector_id,
@@ -249,7 +249,7 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
 
 
 def _items_for(cart: Cart, allocation: Allocation, sectors: list[MatchSector],
-               discount: Decimal) -> list[CartItem]:
+               discount: Decimal, now: datetime) -> list[CartItem]:
     """The new items of an allocation, with their sector, zone and seats attached, so that the
     cart renders without reading them back."""
     sector = next(s for s in sectors if s.id == allocation.match_sector_id)
@@ -257,7 +257,7 @@ def _items_for(cart: Cart, allocation: Allocation, sectors: list[MatchSector],
     common = {"cart": cart, "match_sector": sector, "price_category": category,
               "unit_price": catalog.price_after_discount(category.price, discount),
               "full_price": category.price, "discount_percent": discount,
-              "together": allocation.together, "warning": allocation.warning}
+              "together": allocation.together, "warning": allocation.warning, "created_at": now}
     if allocation.general_admission_hold_id is not None:
         return [CartItem(ga_hold_id=allocation.general_admission_hold_id,
                          quantity=allocation.quantity, **common)]

@@ -7,10 +7,10 @@ once set is immutable (400), OIB unique across users / within a user's saved pro
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accessctl.services import blacklist_check
+from accessctl.services import blacklist_check, blacklist_listed
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.oib import oib_validate
@@ -179,10 +179,14 @@ def saved_profile_delete(*, user: User, profile_id: int, request=None) -> None:
 def fan_is_blacklisted(user) -> bool:
     """settings.QUEUE_IS_BLACKLISTED: is the fan's own OIB on the blacklist? A hit is logged as
     a refused attempt (context "queue_join"). Like blacklist_check, call it outside any
-    transaction."""
-    profile = Profile.objects.filter(user=user).first()
-    if profile is None or not profile.oib:
+    transaction. Every join asks, so the usual answer (not listed) reads only the profile's OIB
+    hash; the profile is loaded, its OIB decrypted and the attempt logged only on a hit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT oib_hash FROM ticketing_profile WHERE user_id = %s", [user.pk])
+        row = cursor.fetchone()
+    if row is None or not blacklist_listed(oib_hashes=[row[0]]):
         return False
+    profile = Profile.objects.get(user=user)
     try:
         blacklist_check(oibs=[profile.oib], user=user, context="queue_join")
     except Forbidden:
