@@ -6,21 +6,14 @@ from decimal import Decimal
 import pytest
 
 from tests.seating.factories import make_match_sector, make_price_category
-from tests.ticketing.test_cart import add, on_sale_match, seated_zone
+from tests.ticketing import test_cart as base
+from tests.ticketing.test_cart import add, seated_zone
 from ticketing.cart_api import CartOut
 from ticketing.services.cart import cart_view
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def match():
-    return on_sale_match()
-
-
-@pytest.fixture
-def zone(match):
-    return seated_zone(match)[0]
+match, zone = base.match, base.zone
 
 
 def as_documented(fan, match) -> dict:

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from seating.models import MatchSectorStatus, MatchStatus
-from tests.ticketing.test_cart import add, on_sale_match, seated_zone
+from tests.ticketing import test_cart as base
+from tests.ticketing.test_cart import add, seated_zone
 from ticketing.services.sale_context import (
     sale_context_clear,
     sale_match,
@@ -31,9 +32,7 @@ def cached(settings):
     sale_context_clear()
 
 
-@pytest.fixture
-def match():
-    return on_sale_match()
+match = base.match
 
 
 def read_all(match, zone):
