@@ -23,6 +23,7 @@ from core.models import (
     PushStatus,
     PushToken,
 )
+from core.sql import insert_rows
 from core.transactions import enqueue_on_commit
 
 
@@ -70,19 +71,6 @@ def _active_subject(template_key: str) -> str | None:
     return row[0] if row else None
 
 
-def _log_insert(log: EmailLog | PushLog) -> None:
-    """INSERT a new email or push log in one plain statement and give it its id; its
-    `created_at` must be set. Values go through the fields (JSON, dates) as the ORM's do."""
-    fields = [f for f in type(log)._meta.concrete_fields if not f.primary_key]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {log._meta.db_table} ({', '.join(f.column for f in fields)})"
-            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
-            [f.get_db_prep_save(getattr(log, f.attname), connection) for f in fields])
-        log.pk = cursor.fetchone()[0]
-    log._state.adding = False
-
-
 def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
     """Queue one email from a stored template; delivered by `email_deliver` after commit. Only
     the subject is rendered here, for the log: the bodies are rendered once, by the task."""
@@ -92,7 +80,7 @@ def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
     log = EmailLog(template_key=template_key, recipient_email=to,
                    subject=_subject(subject, variables)[:200], variables_json=scrub(variables),
                    status=EmailStatus.QUEUED, created_at=timezone.now())
-    _log_insert(log)
+    insert_rows([log])
     from core.tasks import email_deliver
 
     enqueue_on_commit(email_deliver, log.pk, variables)
@@ -121,7 +109,7 @@ def push_send(*, user, notification_type: str, title: str, body: str, data: dict
     if not tokens:
         log = PushLog(**fields, status=PushStatus.SKIPPED, created_at=timezone.now(),
                       error_message="The user has no registered device.")
-        _log_insert(log)
+        insert_rows([log])
         return [log]
     if not fcm_configured():
         return PushLog.objects.bulk_create([PushLog(
