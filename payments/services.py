@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from core.sql import db_datetime
+from core.sql import db_datetime, insert_rows
 from payments import signals
 from payments.models import (
     PAYMENT_TRANSITIONS,
@@ -100,15 +100,7 @@ def payment_record(*, reference: str, amount: Decimal, currency: str = CURRENCY,
     payment = Payment(reference=reference, amount=amount, currency=currency,
                       provider=provider().name, idempotency_key=idempotency_key,
                       created_at=now, updated_at=now)
-    at = db_datetime(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO payments_payment (reference, amount, currency, provider, client_secret,"
-            " idempotency_key, status, refunded_amount, failure_message, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, '', %s, %s, %s, '', %s, %s) RETURNING id",
-            [reference, amount, currency, payment.provider, idempotency_key, payment.status,
-             payment.refunded_amount, at, at])
-        payment.pk = cursor.fetchone()[0]
+    insert_rows([payment])
     return payment
 
 
