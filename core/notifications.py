@@ -102,23 +102,47 @@ def push_token_register(*, user, device_id: str, fcm_token: str,
 def push_send(*, user, notification_type: str, title: str, body: str, data: dict | None = None,
               priority: str = PushPriority.NORMAL) -> list[PushLog]:
     """One log per active device of `user`, delivered by `push_deliver` after commit."""
-    fields = dict(user=user, notification_type=notification_type, title=title, body=body,
-                  data_json=data or {}, priority=priority)
-    tokens = list(PushToken.objects.raw(
-        "SELECT * FROM core_pushtoken WHERE user_id = %s AND is_active", [user.pk]))
-    if not tokens:
-        log = PushLog(**fields, status=PushStatus.SKIPPED, created_at=timezone.now(),
-                      error_message="The user has no registered device.")
-        insert_rows([log])
-        return [log]
-    if not fcm_configured():
-        return PushLog.objects.bulk_create([PushLog(
-            **fields, token=t, status=PushStatus.SKIPPED,
-            error_message="Push is not configured: set FCM_SERVICE_ACCOUNT_FILE.") for t in tokens])
+    return push_send_many(users=[user], notification_type=notification_type, title=title,
+                          body=body, data=data, priority=priority)
+
+
+def push_send_many(*, users: list, notification_type: str, title: str, body: str,
+                   data: dict | None = None,
+                   priority: str = PushPriority.NORMAL) -> list[PushLog]:
+    """`push_send` of one message to many users (the waiting room admits a batch at once): one
+    read of their devices and one insert of all the logs. A user without a device gets a
+    SKIPPED log; without FCM configured every log is SKIPPED; QUEUED logs are delivered by
+    `push_deliver` after commit."""
+    if not users:
+        return []
+    devices: dict[int, list[PushToken]] = {}
+    for token in PushToken.objects.raw(
+            "SELECT * FROM core_pushtoken WHERE is_active AND user_id IN ("
+            + ", ".join(["%s"] * len(users)) + ")", [user.pk for user in users]):
+        devices.setdefault(token.user_id, []).append(token)
+    configured = fcm_configured()
+    now = timezone.now()
+
+    def log(user, token, status, error=""):
+        return PushLog(user=user, token=token, notification_type=notification_type, title=title,
+                       body=body, data_json=data or {}, priority=priority, status=status,
+                       error_message=error, created_at=now)
+
+    logs = []
+    for user in users:
+        tokens = devices.get(user.pk)
+        if not tokens:
+            logs.append(log(user, None, PushStatus.SKIPPED,
+                            "The user has no registered device."))
+        elif not configured:
+            logs += [log(user, t, PushStatus.SKIPPED,
+                         "Push is not configured: set FCM_SERVICE_ACCOUNT_FILE.") for t in tokens]
+        else:
+            logs += [log(user, t, PushStatus.QUEUED) for t in tokens]
+    insert_rows(logs)
     from core.tasks import push_deliver
 
-    logs = PushLog.objects.bulk_create(
-        [PushLog(**fields, token=t, status=PushStatus.QUEUED) for t in tokens])
-    for log in logs:
-        enqueue_on_commit(push_deliver, log.pk)
+    for entry in logs:
+        if entry.status == PushStatus.QUEUED:
+            enqueue_on_commit(push_deliver, entry.pk)
     return logs

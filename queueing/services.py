@@ -42,7 +42,7 @@ from django.utils.module_loading import import_string
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.models import PushPriority
-from core.notifications import push_send
+from core.notifications import push_send, push_send_many
 from queueing.channel_batch import group_send_many
 from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
 from seating.models import Match
@@ -432,12 +432,15 @@ def _admitted_event(entry: QueueEntry) -> dict:
                        "admission_token": entry.admission_token}}
 
 
-def _push_admitted(entry: QueueEntry) -> None:
-    push_send(user=entry.user, notification_type="queue_turn", title="It's your turn!",
-              body="You can buy tickets now. Your purchase window closes in "
-                   f"{round((entry.window_expires_at - entry.admitted_at).total_seconds() / 60)} "
-                   "minutes.",
-              data=_push_data(entry.match_id, DEEPLINK_BUY), priority=PushPriority.HIGH)
+def _push_admitted(entries: list[QueueEntry]) -> None:
+    """"It's your turn!" to a batch admitted together (same match, same window length)."""
+    first = entries[0]
+    minutes = round((first.window_expires_at - first.admitted_at).total_seconds() / 60)
+    push_send_many(users=[entry.user for entry in entries], notification_type="queue_turn",
+                   title="It's your turn!",
+                   body=f"You can buy tickets now. Your purchase window closes in {minutes} "
+                        "minutes.",
+                   data=_push_data(first.match_id, DEEPLINK_BUY), priority=PushPriority.HIGH)
 
 
 def queue_admit(*, match: Match) -> list[QueueEntry]:
@@ -468,8 +471,7 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
                         window_expires_at=now + timedelta(minutes=config.window_minutes),
                         admission_token={e.pk: admission_token_make(e) for e in candidates})
         _events_on_commit([(entry.user_id, _admitted_event(entry)) for entry in candidates])
-        for entry in candidates:
-            _push_admitted(entry)
+        _push_admitted(candidates)
         return candidates
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import fcm
 from core.models import PushLog, PushPriority, PushStatus, PushToken
-from core.notifications import push_send, push_token_register
+from core.notifications import push_send, push_send_many, push_token_register
 from core.tasks import push_deliver
 
 PROJECT = "demo-project"
@@ -228,6 +228,27 @@ def test_one_log_is_sent_per_active_device(fcm_server, phone, django_capture_on_
     assert sorted(s["message"]["token"] for s in fcm_server.sends) == ["fcm-token-1",
                                                                       "fcm-token-2"]
     assert len(fcm_server.token_requests) == 1  # the access token is cached between sends
+
+
+def test_a_batch_reads_every_device_once_and_writes_every_log_at_once(
+        fcm_server, phone, make_user, django_capture_on_commit_callbacks,
+        django_assert_num_queries):
+    push_token_register(user=phone.user, device_id="ipad", fcm_token="fcm-token-2",
+                        platform="IOS")
+    deviceless = make_user("no-phone@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, \
+            django_assert_num_queries(2):
+        logs = push_send_many(users=[phone.user, deviceless], notification_type="queue_turn",
+                              title="It's your turn!", body="Buy now")
+
+    assert [(log.user_id, log.status) for log in logs] == [
+        (phone.user.pk, PushStatus.QUEUED), (phone.user.pk, PushStatus.QUEUED),
+        (deviceless.pk, PushStatus.SKIPPED)]
+    assert len(callbacks) == 2  # a delivery task per queued log
+    assert sorted(s["message"]["token"] for s in fcm_server.sends) == ["fcm-token-1",
+                                                                      "fcm-token-2"]
+    assert PushLog.objects.filter(status=PushStatus.SENT).count() == 2
 
 
 def test_an_unregistered_token_fails_the_push_and_deactivates_the_device(
