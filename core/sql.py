@@ -1,6 +1,6 @@
 """Helpers for the statements the fan's on-sale path writes by hand (docs/decisions.md: the ORM
 cost several times what the database spent on them). Portable between PostgreSQL and the
-embedded SQLite default."""
+embedded SQLite default (3.35 or newer, for RETURNING)."""
 
 from datetime import datetime
 
