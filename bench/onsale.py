@@ -26,7 +26,7 @@ which it drops and recreates, Redis DB 10 and ports 8101/8102):
 4. Verification straight in the database: SOLD seats vs valid tickets, seats with two valid
    tickets, tickets on seats that are not SOLD, orders' seats side by side, orphan seats left.
 
-Knobs (environment): BENCH_WORKERS (5), BENCH_CAP (150 open windows), BENCH_RATE (20000
+Knobs (environment): BENCH_WORKERS (3), BENCH_CAP (150 open windows), BENCH_RATE (20000
 admissions/min, i.e. the cap decides), BENCH_WAITING (1000), BENCH_FANS (20000),
 BENCH_CELERY (2 worker processes), BENCH_THINK (0 s between a fan's steps), BENCH_DURATION
 (0: until sold out; else stop new arrivals after that many seconds, for quick comparisons).
@@ -63,7 +63,7 @@ DB_NAME = "ticketing_bench"
 REDIS_URL = "redis://127.0.0.1:6379/10"
 LOG_DIR = Path(os.environ.get("BENCH_LOG_DIR", "/tmp/onsale-bench"))
 
-WORKERS = int(os.environ.get("BENCH_WORKERS", 5))
+WORKERS = int(os.environ.get("BENCH_WORKERS", 3))
 CAP = int(os.environ.get("BENCH_CAP", 150))
 RATE = int(os.environ.get("BENCH_RATE", 20000))
 WAITING = int(os.environ.get("BENCH_WAITING", 1000))
