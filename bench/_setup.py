@@ -1,7 +1,12 @@
 """What every benchmark shares: production settings with throwaway secrets (DEBUG off refuses
-the development keys) and a freshly created database and Redis DB."""
+the development keys), a freshly created database and Redis DB, and the payment-succeeded event
+the drivers post as Stripe would."""
 
+import hashlib
+import hmac
+import json
 import secrets
+import time
 from pathlib import Path
 
 PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -45,3 +50,19 @@ def recreate_database(db_name: str, redis_url: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {db_name}")
     redis.Redis.from_url(redis_url).flushdb()
+
+
+def stripe_succeeded_event(*, intent_id: str, order: dict, secret: str) -> tuple[bytes, str]:
+    """What Stripe posts when a fan's card payment for `order` (as the API rendered it)
+    succeeds: the body and its Stripe-Signature header, signed Stripe's way with `secret`."""
+    cents = round(float(order["total_amount"]) * 100)
+    now = int(time.time())
+    payload = json.dumps({
+        "id": f"evt_bench_{secrets.token_hex(12)}", "object": "event", "api_version": None,
+        "created": now, "livemode": False, "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": cents,
+                            "amount_received": cents, "currency": "eur",
+                            "metadata": {"reference": f"order:{order['id']}"},
+                            "status": "succeeded"}}}).encode()
+    digest = hmac.new(secret.encode(), f"{now}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, f"t={now},v1={digest}"

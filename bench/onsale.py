@@ -35,7 +35,6 @@ BENCH_CELERY (2 worker processes), BENCH_THINK (0 s between a fan's steps), BENC
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import io
 import json
 import os
@@ -56,7 +55,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _http  # noqa: E402
-from _setup import PG_URL, production_env, recreate_database  # noqa: E402
+from _setup import (  # noqa: E402
+    PG_URL,
+    production_env,
+    recreate_database,
+    stripe_succeeded_event,
+)
 
 HOST, HTTP_PORT, WS_PORT = "127.0.0.1", 8101, 8102
 DB_NAME = "ticketing_bench"
@@ -421,7 +425,8 @@ class Sale:
         order = body["order"]
         intent_id = body["payment"]["client_secret"].split("_secret_")[0]
         await self.think()
-        payload, signature = self.stripe_event(intent_id, order)
+        payload, signature = stripe_succeeded_event(intent_id=intent_id, order=order,
+                                                    secret=self.secret)
         response = await self.call("webhook", "POST", "/api/webhooks/stripe", raw=payload,
                                    headers={"Stripe-Signature": signature})
         if response.status != 200:
@@ -436,21 +441,6 @@ class Sale:
         self.orders += 1
         self.last_sale = time.perf_counter()
         return "bought"
-
-    def stripe_event(self, intent_id: str, order: dict) -> tuple[bytes, str]:
-        """What Stripe posts when the fan's card payment succeeds, signed Stripe's way."""
-        cents = round(float(order["total_amount"]) * 100)
-        now = int(time.time())
-        payload = json.dumps({
-            "id": f"evt_bench_{secrets.token_hex(12)}", "object": "event", "api_version": None,
-            "created": now, "livemode": False, "type": "payment_intent.succeeded",
-            "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": cents,
-                                "amount_received": cents, "currency": "eur",
-                                "metadata": {"reference": f"order:{order['id']}"},
-                                "status": "succeeded"}}}).encode()
-        digest = hmac.new(self.secret.encode(), f"{now}.".encode() + payload,
-                          hashlib.sha256).hexdigest()
-        return payload, f"t={now},v1={digest}"
 
     # the whole sale
     async def sample_database(self) -> None:

@@ -17,9 +17,7 @@ The first PROFILE_WARMUP flows are not counted; query counts come from a second,
 of flows (PROFILE_QUERY_FANS), because recording queries slows the timed ones."""
 
 import hashlib
-import hmac
 import io
-import json
 import os
 import secrets
 import statistics
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _setup import production_env, recreate_database  # noqa: E402
+from _setup import production_env, recreate_database, stripe_succeeded_event  # noqa: E402
 
 DB_NAME = os.environ.get("PROFILE_DB", "ticketing_h5")
 REDIS_URL = os.environ.get("PROFILE_REDIS", "redis://127.0.0.1:6379/8")
@@ -114,22 +112,6 @@ def setup(fan_count: int) -> tuple[int, list[dict]]:
                       for s, q in zip(sessions, quantities, strict=True)]
 
 
-def stripe_event(intent_id: str, order: dict) -> tuple[bytes, str]:
-    """What Stripe posts when the payment succeeds, signed its way (as bench/onsale.py does)."""
-    cents = round(float(order["total_amount"]) * 100)
-    now = int(time.time())
-    payload = json.dumps({
-        "id": f"evt_profile_{secrets.token_hex(12)}", "object": "event", "api_version": None,
-        "created": now, "livemode": False, "type": "payment_intent.succeeded",
-        "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": cents,
-                            "amount_received": cents, "currency": "eur",
-                            "metadata": {"reference": f"order:{order['id']}"},
-                            "status": "succeeded"}}}).encode()
-    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{now}.".encode() + payload,
-                      hashlib.sha256).hexdigest()
-    return payload, f"t={now},v1={digest}"
-
-
 def database_cpu_ns() -> int:
     """CPU time so far of this process's PostgreSQL backend (same machine), in ns."""
     from django.db import connection
@@ -191,8 +173,9 @@ class Flow:
                          content_type="application/json",
                          data={"cart_id": cart["id"], "holders": holders}).json()
         order = body["order"]
-        payload, signature = stripe_event(body["payment"]["client_secret"].split("_secret_")[0],
-                                          order)
+        payload, signature = stripe_succeeded_event(
+            intent_id=body["payment"]["client_secret"].split("_secret_")[0], order=order,
+            secret=WEBHOOK_SECRET)
         self.call("webhook", "post", "/api/webhooks/stripe", data=payload,
                   content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
         done = self.call("order", "get", f"/api/orders/{order['id']}", token).json()

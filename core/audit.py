@@ -10,12 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
 from core.pii import mask
-from core.sql import db_datetime
+from core.sql import insert_rows
 
 audit_logger = logging.getLogger("audit")
 _masquerader: ContextVar[str | None] = ContextVar("audit_masquerader", default=None)
@@ -80,28 +80,6 @@ def request_client(request) -> tuple[str | None, str]:
     return ip, request.META.get("HTTP_USER_AGENT", "")[:300]
 
 
-_INSERT = (
-    "INSERT INTO core_auditevent (created_at, actor_id, actor_email, impersonator_id,"
-    " impersonator_email, action, object_type, object_id, before, after, ip_address,"
-    " user_agent) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-)
-
-
-def _insert(event: AuditEvent) -> None:
-    """One plain INSERT: every sale writes several audit rows, and `objects.create` cost the web
-    process several times what the database spent on the row."""
-    json_or_null = [None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
-                    for value in (event.before, event.after)]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [
-            db_datetime(event.created_at), event.actor_id,
-            event.actor_email, event.impersonator_id, event.impersonator_email, event.action,
-            event.object_type, event.object_id, *json_or_null, event.ip_address,
-            event.user_agent])
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-
-
 def audit_record(
     *,
     actor,
@@ -134,7 +112,7 @@ def audit_record(
         ip_address=ip,
         user_agent=user_agent,
     )
-    _insert(event)
+    insert_rows([event])  # plain SQL: several per sale, and objects.create cost far more
     line = {
         "event": "audit",
         "id": event.pk,

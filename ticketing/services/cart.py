@@ -117,9 +117,11 @@ def _view(cart: Cart, items: list[CartItem], now: datetime) -> CartView:
 
 # --- transitions ----------------------------------------------------------------------------
 
-def cart_mark_checked_out(*, cart: Cart, actor=None, reason: str = "paid") -> None:
-    """The cart's seats became an order's tickets (called by checkout, inside its lock)."""
-    _transition(cart, CartStatus.CHECKED_OUT, actor=actor, reason=reason)
+def cart_mark_checked_out(*, cart_id: int, actor=None, reason: str = "paid") -> None:
+    """The cart's seats became an order's tickets (called by the order's completion, which
+    holds the OPEN cart's row lock)."""
+    _transition(Cart(id=cart_id, status=CartStatus.OPEN), CartStatus.CHECKED_OUT, actor=actor,
+                reason=reason)
 
 
 def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:
@@ -128,10 +130,12 @@ def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> 
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise InvalidTransition(f"A {from_status} cart cannot become {to_status}.")
     now = timezone.now()
-    changed = Cart.objects.filter(pk=cart.pk, status=from_status).update(
-        status=to_status, ended_at=now, updated_at=now)
-    if changed != 1:
-        raise Conflict("Your cart changed meanwhile; try again.", code="cart_changed")
+    with connection.cursor() as cursor:  # every sale runs it (checkout), so plain SQL
+        cursor.execute("UPDATE ticketing_cart SET status = %s, ended_at = %s, updated_at = %s"
+                       " WHERE id = %s AND status = %s",
+                       [to_status, db_datetime(now), db_datetime(now), cart.pk, from_status])
+        if cursor.rowcount != 1:
+            raise Conflict("Your cart changed meanwhile; try again.", code="cart_changed")
     cart.status, cart.ended_at = to_status, now
     audit_record(actor=actor, action=f"cart.{to_status.lower()}", obj=cart,
                  before={"status": from_status}, after={"status": to_status, "reason": reason})

@@ -353,24 +353,6 @@ def _seats_still_ours(items: list[_Item], hold_owner: str,
     return seats if ours else None
 
 
-def _cart_check_out(cart_id: int, *, actor, reason: str, now: datetime) -> None:
-    """`cart.cart_mark_checked_out` for the completion's lean path: the same conditional
-    UPDATE (the cart is OPEN and locked by us) and the same audit row."""
-    if CartStatus.CHECKED_OUT not in carts.TRANSITIONS[CartStatus.OPEN]:
-        raise InvalidTransition(f"A {CartStatus.OPEN} cart cannot become "
-                                f"{CartStatus.CHECKED_OUT}.")
-    at = db_datetime(now)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE ticketing_cart SET status = %s, ended_at = %s, updated_at = %s"
-                       " WHERE id = %s AND status = %s",
-                       [CartStatus.CHECKED_OUT, at, at, cart_id, CartStatus.OPEN])
-        if cursor.rowcount != 1:
-            raise Conflict("Your cart changed meanwhile; try again.", code="cart_changed")
-    audit_record(actor=actor, action="cart.checked_out", object_type=Cart._meta.label_lower,
-                 object_id=cart_id, before={"status": CartStatus.OPEN},
-                 after={"status": CartStatus.CHECKED_OUT, "reason": reason})
-
-
 def _sell(order: Order, items: list[_Item], seats: list[SeatInventory], hold_owner: str,
           payment: Payment, now: datetime) -> None:
     if seats:
@@ -391,7 +373,8 @@ def _sell(order: Order, items: list[_Item], seats: list[SeatInventory], hold_own
     tickets = tickets_issue(order=order, now=now, items=items)
     # Only the ids (and the email, for the audit) of the buyer and match are read below.
     buyer = User(id=order.buyer_id, email=order.buyer_email)
-    _cart_check_out(order.cart_id, actor=buyer, reason=f"paid as order {order.number}", now=now)
+    carts.cart_mark_checked_out(cart_id=order.cart_id, actor=buyer,
+                                reason=f"paid as order {order.number}")
     if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
         _transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
     _transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
