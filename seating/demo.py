@@ -24,7 +24,8 @@ def _go_on_sale(match: Match, *, prices: dict[str, tuple[str, str]]) -> None:
     """Price every sector (code -> (category name, price)), open the general sale until
     kick-off, lock the configuration and publish the match."""
     categories = {}
-    for name, price in {v for v in prices.values()}:
+    # Dearest first, so the zone ids are the same on every run (the README's walkthrough uses them).
+    for name, price in sorted(set(prices.values()), key=lambda v: (-Decimal(v[1]), v[0])):
         categories[name] = match_config.price_category_create(
             match_id=match.id, name=name, price=Decimal(price), actor=None)
     for sector in match.sectors.all():
