@@ -1,10 +1,11 @@
 """What every benchmark shares: production settings with throwaway secrets (DEBUG off refuses
 the development keys), a freshly created database and Redis DB, and the payment-succeeded event
-the drivers post as Stripe would."""
+the drivers post as Stripe would, and a reading of how fast the host is right now."""
 
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -66,3 +67,30 @@ def stripe_succeeded_event(*, intent_id: str, order: dict, secret: str) -> tuple
                             "status": "succeeded"}}}).encode()
     digest = hmac.new(secret.encode(), f"{now}.".encode() + payload, hashlib.sha256).hexdigest()
     return payload, f"t={now},v1={digest}"
+
+
+def host_speed(rounds: int = 3000) -> str:
+    """CPU per `SELECT 1` round trip (this process and its PostgreSQL backend) and the share of
+    the machine the hypervisor stole meanwhile. This VM's speed changes from hour to hour (a
+    quiet host: about 25 us + 15 us, no steal; a busy one: 4x that), so every benchmark prints
+    this beside its figures, and figures from different hours compare only with it."""
+    import psycopg
+
+    def stolen_and_total() -> tuple[int, int]:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+        return ticks[7], sum(ticks)
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        for _ in range(200):
+            conn.execute("SELECT 1")
+        schedstat = Path(f"/proc/{conn.info.backend_pid}/schedstat")
+        steal0, total0 = stolen_and_total()
+        server0, client0 = int(schedstat.read_text().split()[0]), time.process_time()
+        for _ in range(rounds):
+            conn.execute("SELECT 1").fetchone()
+        client = (time.process_time() - client0) / rounds * 1e6
+        server = (int(schedstat.read_text().split()[0]) - server0) / rounds / 1e3
+        steal1, total1 = stolen_and_total()
+    stolen = (steal1 - steal0) / max(1, total1 - total0) * 100
+    return (f"host speed: SELECT 1 costs {client:.0f} us here + {server:.0f} us in PostgreSQL, "
+            f"{stolen:.0f} % stolen by the hypervisor ({os.cpu_count()} cores)")

@@ -24,12 +24,14 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
 
 django.setup()
 
+from _setup import host_speed  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -182,6 +184,7 @@ def main() -> None:
         match = build_match()
     seats = SeatInventory.objects.filter(match=match).count()
     print(f"{seats} seats in {SECTORS} sectors, ready in {time.perf_counter() - started:.1f} s")
+    print(host_speed())
     for share in FILLS:
         print(f"\nFill {share:.0%}:")
         fill(match, share)

@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import _http  # noqa: E402
 from _setup import (  # noqa: E402
     PG_URL,
+    host_speed,
     production_env,
     recreate_database,
     stripe_succeeded_event,
@@ -620,6 +621,7 @@ def main() -> None:
     print(f"onsale: gunicorn {WORKERS} sync workers, uvicorn (WebSockets), Celery worker+beat "
           f"({CELERY}); queue cap {CAP} open windows, rate {RATE}/min; {WAITING} fans "
           f"waiting; think time {THINK} s")
+    print(host_speed())
     recreate_database(DB_NAME, REDIS_URL)
     data = setup()
     processes = start_servers(env)
@@ -641,6 +643,7 @@ def main() -> None:
         stop_servers(processes)
     cpu = {k: cpu_after.get(k, 0) - cpu_before.get(k, 0) for k in cpu_after}
     report(sale, verify(data["match_id"]), cpu)
+    print(host_speed())
 
 
 if __name__ == "__main__":

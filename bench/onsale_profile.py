@@ -32,7 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _setup import production_env, recreate_database, stripe_succeeded_event  # noqa: E402
+from _setup import (  # noqa: E402
+    host_speed,
+    production_env,
+    recreate_database,
+    stripe_succeeded_event,
+)
 
 DB_NAME = os.environ.get("PROFILE_DB", "ticketing_h5")
 REDIS_URL = os.environ.get("PROFILE_REDIS", "redis://127.0.0.1:6379/8")
@@ -202,6 +207,7 @@ def main() -> None:
     match_id, fans = setup(WARMUP + FANS + QUERY_FANS)
     print(f"setup: match {match_id}, {len(fans)} fans ({time.perf_counter() - started:.0f} s); "
           f"{WARMUP} warm-up flows, {FANS} timed, {QUERY_FANS} counting queries")
+    print(host_speed())
 
     warm = Flow(match_id, count_queries=False)
     timed = Flow(match_id, count_queries=False)
@@ -214,7 +220,7 @@ def main() -> None:
     if os.environ.get("PROFILE_CPROFILE"):  # a file for pstats: where the timed flows' CPU goes
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not time spent waiting
         profiler.enable()
     for fan in fans[WARMUP:WARMUP + FANS]:
         timed.buy(fan)
