@@ -71,9 +71,9 @@ def stripe_succeeded_event(*, intent_id: str, order: dict, secret: str) -> tuple
 
 def host_speed(rounds: int = 3000) -> str:
     """CPU per `SELECT 1` round trip (this process and its PostgreSQL backend) and the share of
-    the machine the hypervisor stole meanwhile. This VM's speed changes from hour to hour (a
-    quiet host: about 25 us + 15 us, no steal; a busy one: 4x that), so every benchmark prints
-    this beside its figures, and figures from different hours compare only with it."""
+    the machine the hypervisor stole meanwhile. This VM's speed changes from hour to hour (the
+    quickest seen: about 25 us in the client; 2 to 3 times that on a busy host), so every
+    benchmark prints this beside its figures, and figures compare only at similar speeds."""
     import psycopg
 
     def stolen_and_total() -> tuple[int, int]:
