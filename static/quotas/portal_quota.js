@@ -629,11 +629,13 @@
   }
 
   const refreshSoon = debounce(refresh, 150);
-  function onChange(event) {
-    // A card payment completes through the webhook: show the tickets when our claim sells.
+  async function onChange(event) {
+    // A card payment completes through the webhook: show the tickets when our claim sells,
+    // reading the claim again for the order the webhook created.
     if (claim && view === "payment" && event.event === "seats_sold" && event.claim_id === claim.claim_id) {
-      saveClaim({ ...claim, status: "COMPLETED", payment_status: "PAID" });
-      openDone();
+      const result = await api("GET", withId(config.api.claim, claim.claim_id));
+      saveClaim(result.ok ? result.data : { ...claim, status: "COMPLETED", payment_status: "PAID" });
+      await openDone();
       return;
     }
     refreshSoon();

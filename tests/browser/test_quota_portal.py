@@ -1,13 +1,18 @@
 """The quota portal in Chromium, against the ASGI live server (HTTP and WebSockets): the magic
-link, the 3-step claim with the local payment provider, delegation and the sub-recipient's
-claim, retraction, and two windows kept in step by the live socket."""
+link, the 3-step claim with the local payment provider and by card (Stripe's Payment Element,
+with Stripe.js answered by a stand-in and the Stripe API by the tests' local server), delegation
+and the sub-recipient's claim, retraction, and two windows kept in step by the live socket."""
+
+import urllib.request
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from payments.models import Payment, PaymentStatus
 from quotas.models import Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from quotas.services.invitations import magic_token
+from tests.payments.conftest import intent_event, sign, stripe_server  # noqa: F401 (fixture)
 from tests.quotas.conftest import make_quota, numbered_match, seat_ids
 from ticketing.models import Ticket
 
@@ -26,12 +31,15 @@ def _portal_env(settings, email_templates):
 @pytest.fixture
 def open_portal(browser, asgi_live_server):
     """open_portal(quota) -> a page in a fresh browser context, signed in by the quota's magic
-    link, on the quota page with its cards drawn and its socket open."""
+    link, on the quota page with its cards drawn and its socket open. `stripe_js` answers the
+    page's request for Stripe.js (https://js.stripe.com/v3/) in place of Stripe."""
     contexts = []
 
-    def open_(quota: Quota):
+    def open_(quota: Quota, stripe_js=None):
         context = browser.new_context()
         contexts.append(context)
+        if stripe_js is not None:
+            context.route("https://js.stripe.com/**", stripe_js)
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.goto(asgi_live_server.url + reverse("portal:magic", args=[magic_token(quota)]))
@@ -240,3 +248,110 @@ def test_a_claim_begun_in_one_browser_continues_in_another(open_portal):
 
     expect(other.locator("#holder-forms fieldset.holder")).to_have_count(1)
     expect(other.locator("#step-holders")).to_be_visible()
+
+
+# Stripe.js as documented (Stripe(key), elements({clientSecret}), create("payment").mount(),
+# confirmPayment({elements, redirect, confirmParams}) -> {error} or {paymentIntent}), recording
+# what the page asks of it. window.stripeStub.decline makes the next confirmation fail.
+STRIPE_JS = """
+window.stripeStub = {calls: [], decline: null};
+window.Stripe = function (key) {
+  const calls = window.stripeStub.calls;
+  calls.push(["Stripe", key]);
+  return {
+    elements(options) {
+      calls.push(["elements", options.clientSecret]);
+      return {create(type) {
+        calls.push(["create", type]);
+        return {mount(selector) {
+          calls.push(["mount", selector]);
+          const field = document.createElement("div");
+          field.className = "stub-payment-element";
+          document.querySelector(selector).append(field);
+        }};
+      }};
+    },
+    async confirmPayment(options) {
+      calls.push(["confirmPayment", options.redirect, Boolean(options.elements)]);
+      const decline = window.stripeStub.decline;
+      window.stripeStub.decline = null;
+      return decline ? {error: {type: "card_error", message: decline}}
+                     : {paymentIntent: {status: "succeeded"}};
+    },
+  };
+};
+"""
+
+
+def serve_stripe_js(route):
+    route.fulfill(status=200, content_type="application/javascript", body=STRIPE_JS)
+
+
+def claim_two_and_open_payment(page, quota):
+    first, second, _ = seat_ids(quota)
+    card(page, first).click()
+    card(page, second).click()
+    page.click("#to-holders")
+    fill_holder(page, 0, first="Ana", last="Horvat", born="1985-01-09", nationality="HR",
+                oib="69435151530")
+    fill_holder(page, 1, first="Max", last="Muster", born="1990-05-17", nationality="DE",
+                passport="C01234567")
+    page.click("#save-holders")
+    expect(page.locator("#step-payment")).to_be_visible()
+    page.click("#pay-start")
+
+
+@pytest.mark.usefixtures("stripe_server")
+def test_a_holder_pays_by_card_with_the_payment_element(open_portal, asgi_live_server, settings):
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_portal"
+    quota = make_quota(numbered_match(), quantity=3)
+    page = open_portal(quota, stripe_js=serve_stripe_js)
+    claim_two_and_open_payment(page, quota)
+
+    # The Payment Element is mounted with the intent the server created on Stripe.
+    expect(page.locator("#stripe-box")).to_be_visible()
+    expect(page.locator("#payment-element .stub-payment-element")).to_have_count(1)
+    expect(page.locator("#pay-local-box")).to_be_hidden()
+    payment = Payment.objects.get()  # its intent and client secret come from the Stripe server
+    assert payment.client_secret.startswith(f"{payment.provider_payment_id}_secret_")
+    assert page.evaluate("window.stripeStub.calls") == [
+        ["Stripe", "pk_test_portal"], ["elements", payment.client_secret], ["create", "payment"],
+        ["mount", "#payment-element"]]
+
+    # A declined card: Stripe's message, and the button works again.
+    page.evaluate("window.stripeStub.decline = 'Your card was declined.'")
+    page.click("#stripe-submit")
+    expect(page.locator("#payment-error")).to_have_text("Your card was declined.")
+    expect(page.locator("#stripe-submit")).to_be_enabled()
+
+    # Confirmed: the page waits for the webhook, which completes the claim; the live socket
+    # brings the tickets without a reload.
+    page.click("#stripe-submit")
+    expect(page.locator("#payment-error")).to_have_text("Payment received; issuing your tickets…")
+    assert page.evaluate("window.stripeStub.calls.filter(c => c[0] === 'confirmPayment')") == [
+        ["confirmPayment", "if_required", True]] * 2
+    body = intent_event("payment_intent.succeeded", payment, status="succeeded")
+    webhook = urllib.request.Request(
+        f"{asgi_live_server.url}/api/webhooks/stripe", data=body, method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(body)})
+    with urllib.request.urlopen(webhook, timeout=10) as response:
+        assert response.status == 200
+
+    expect(page.locator("#done-message")).to_contain_text("(paid)")
+    expect(page.locator("#issued-tickets li")).to_have_count(2)
+    expect(page.locator("#quota-counts [data-count=SOLD]")).to_have_text("2")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert QuotaSeat.objects.filter(quota=quota, status=QuotaSeatStatus.SOLD).count() == 2
+
+
+@pytest.mark.usefixtures("stripe_server")
+def test_card_payment_says_so_when_stripe_js_cannot_load(open_portal, settings):
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_portal"
+    quota = make_quota(numbered_match(), quantity=3)
+    page = open_portal(quota, stripe_js=lambda route: route.abort())
+    claim_two_and_open_payment(page, quota)
+
+    expect(page.locator("#payment-error")).to_have_text(
+        "Card payments are unavailable right now; please try again later.")
+    expect(page.locator("#stripe-box")).to_be_hidden()
