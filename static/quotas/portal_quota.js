@@ -431,6 +431,7 @@
     $("amounts").replaceChildren(...rows.map(([label, amount]) => el("div", { class: label === "Total" ? "total" : "" },
       el("dt", { text: label }), el("dd", { "data-amount": label.toLowerCase().replace(/ /g, "-"), text: money.format(Number(amount || 0)) }))));
     message($("payment-error"), "");
+    message($("payment-status"), "");
     show($("pay-start"), true);
     show($("pay-local-box"), false);
     show($("stripe-box"), false);
@@ -468,8 +469,8 @@
     }
     saveClaim(result.data);
     if (result.data.status === "COMPLETED") await openDone();
-    else message($("payment-error"), result.data.payment_status === "FAILED"
-      ? "The payment failed; you can try again." : "The payment is being processed.");
+    else if (result.data.payment_status === "FAILED") message($("payment-error"), "The payment failed; you can try again.");
+    else message($("payment-status"), "The payment is being processed.");
   }
 
   // Stripe: the Payment Element with the claim's client secret; the webhook completes the
@@ -493,8 +494,8 @@
       elements, redirect: "if_required", confirmParams: { return_url: window.location.href },
     });
     $("stripe-submit").disabled = false;
-    if (error) message($("payment-error"), error.message);
-    else message($("payment-error"), "Payment received; issuing your tickets…");
+    message($("payment-error"), error ? error.message : "");
+    message($("payment-status"), error ? "" : "Payment received; issuing your tickets…");
   }
 
   async function openDone() {

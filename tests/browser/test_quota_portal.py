@@ -322,12 +322,14 @@ def test_a_holder_pays_by_card_with_the_payment_element(open_portal, asgi_live_s
     page.evaluate("window.stripeStub.decline = 'Your card was declined.'")
     page.click("#stripe-submit")
     expect(page.locator("#payment-error")).to_have_text("Your card was declined.")
+    expect(page.locator("#payment-status")).to_be_hidden()
     expect(page.locator("#stripe-submit")).to_be_enabled()
 
     # Confirmed: the page waits for the webhook, which completes the claim; the live socket
     # brings the tickets without a reload.
     page.click("#stripe-submit")
-    expect(page.locator("#payment-error")).to_have_text("Payment received; issuing your tickets…")
+    expect(page.locator("#payment-status")).to_have_text("Payment received; issuing your tickets…")
+    expect(page.locator("#payment-error")).to_be_hidden()
     assert page.evaluate("window.stripeStub.calls.filter(c => c[0] === 'confirmPayment')") == [
         ["confirmPayment", "if_required", True]] * 2
     body = intent_event("payment_intent.succeeded", payment, status="succeeded")
