@@ -125,9 +125,12 @@ if REDIS_URL:
         }
     }
     # redis-py 8 caps an asyncio pool at 100 connections and then raises: a process holding
-    # thousands of sockets (the waiting room) joins and leaves groups faster than that.
+    # thousands of sockets (the waiting room) joins and leaves groups faster than that. It also
+    # gives every connection a 5 s socket timeout, which cut off channels_redis's 5 s BZPOPMIN
+    # on a quiet channel (TimeoutError closed fans' sockets): reads here may take longer.
     channel_layer_host = {"address": REDIS_URL, "max_connections": env.int(
-        "CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)}
+        "CHANNEL_LAYER_MAX_CONNECTIONS", default=1000), "socket_timeout": 15,
+        "socket_connect_timeout": 2}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
