@@ -22,6 +22,7 @@ from core.audit import audit_record, request_client, snapshot
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.oib import oib_validate
 from core.pii import keyed_hash, mask
+from core.sql import marks
 
 AUDITED = ("oib", "first_name", "last_name", "reason", "source", "valid_from", "valid_until",
            "is_active", "deactivation_reason")
@@ -132,7 +133,7 @@ def _listed_today(oib_hashes: list[str], today: date) -> list[tuple[int, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, oib_hash FROM accessctl_blacklistentry"
-            f" WHERE oib_hash IN ({', '.join(['%s'] * len(oib_hashes))}) AND is_active"
+            f" WHERE oib_hash IN ({marks(oib_hashes)}) AND is_active"
             " AND valid_from <= %s AND (valid_until IS NULL OR valid_until >= %s) ORDER BY id",
             [*oib_hashes, day, day])
         return cursor.fetchall()

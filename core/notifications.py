@@ -23,7 +23,7 @@ from core.models import (
     PushStatus,
     PushToken,
 )
-from core.sql import insert_rows
+from core.sql import insert_rows, marks
 from core.transactions import enqueue_on_commit
 
 
@@ -117,8 +117,8 @@ def push_send_many(*, users: list, notification_type: str, title: str, body: str
         return []
     devices: dict[int, list[PushToken]] = {}
     for token in PushToken.objects.raw(
-            "SELECT * FROM core_pushtoken WHERE is_active AND user_id IN ("
-            + ", ".join(["%s"] * len(users)) + ")", [user.pk for user in users]):
+            f"SELECT * FROM core_pushtoken WHERE is_active AND user_id IN ({marks(users)})",
+            [user.pk for user in users]):
         devices.setdefault(token.user_id, []).append(token)
     configured = fcm_configured()
     now = timezone.now()

@@ -15,6 +15,11 @@ def for_update(of: str = "") -> str:
     return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
 
+def marks(values) -> str:
+    """One `%s` placeholder per value, comma-separated: for `IN (…)` and `VALUES (…)`."""
+    return ", ".join(["%s"] * len(values))
+
+
 def db_datetime(value: datetime | None):
     """A datetime as the database compares it (SQLite stores naive UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
@@ -26,7 +31,7 @@ def insert_rows(rows: list[models.Model]) -> None:
     ORM's do; auto_now fields must be set by the caller."""
     model = type(rows[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    values = f"({', '.join(['%s'] * len(fields))})"
+    values = f"({marks(fields)})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)})"

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from core.sql import db_datetime, insert_rows
+from core.sql import db_datetime, insert_rows, marks
 from payments import signals
 from payments.models import (
     PAYMENT_TRANSITIONS,
@@ -157,7 +157,7 @@ def _event_record(data: dict) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"VALUES ({marks(fields)}) "
             f"ON CONFLICT ({meta.get_field('event_id').column}) DO NOTHING RETURNING id",
             [f.get_db_prep_save(values[f.name], connection) for f in fields])
         return cursor.fetchone() is not None
@@ -181,7 +181,7 @@ def _payment_succeed(intent_id: str | None) -> Payment | None:
     return next(iter(Payment.objects.raw(
         "UPDATE payments_payment SET status = %s, failure_message = '', updated_at = %s"
         " WHERE provider_payment_id = %s"
-        f" AND status IN ({', '.join(['%s'] * len(SUCCEEDS_FROM))}) RETURNING *",
+        f" AND status IN ({marks(SUCCEEDS_FROM)}) RETURNING *",
         [PaymentStatus.SUCCEEDED, db_datetime(timezone.now()),
          intent_id, *SUCCEEDS_FROM])), None)
 

@@ -34,7 +34,7 @@ from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
-from core.sql import for_update
+from core.sql import for_update, marks
 from seating.models import (
     GeneralAdmissionHold,
     HoldStatus,
@@ -192,7 +192,7 @@ def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
     params = [SeatStatus.RESERVED, now, match.id, MatchSectorStatus.ACTIVE]
     if sectors is not None:
         wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
-        query += f" AND s.id IN ({_marks(wanted)})"
+        query += f" AND s.id IN ({marks(wanted)})"
         params += wanted
     query += " ORDER BY s.id" + for_update("s")
     locked = {}
@@ -216,10 +216,6 @@ def _sql(query: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall() if cursor.description else []
-
-
-def _marks(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def _choose(sectors: list[MatchSector], quantity: int, algorithm: str) -> Allocation:
@@ -263,7 +259,7 @@ def _take(allocation: Allocation, hold: Hold) -> None:
     ids = allocation.inventory_ids
     user_id = getattr(hold.user, "pk", None)
     until = hold.until if hold.status == SeatStatus.RESERVED else None
-    update = _TAKE.format(ids=_marks(ids))
+    update = _TAKE.format(ids=marks(ids))
     params = [hold.status, hold.owner, user_id, until, hold.release_to, now, *ids,
               SeatStatus.AVAILABLE]
     audit = [SeatStatus.AVAILABLE, hold.status, hold.reason, user_id, hold.owner, now]

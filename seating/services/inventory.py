@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.sql import db_datetime
+from core.sql import db_datetime, marks
 from seating.models import (
     TRANSITIONS,
     GeneralAdmissionHold,
@@ -159,7 +159,7 @@ def _seats_write(ids: list[int], *, to_status: str, actor, now: datetime, hold_o
             "UPDATE seating_seatinventory SET status = %s, version = version + 1,"
             " last_modified_by_id = %s, last_modified_at = %s, hold_owner = %s,"
             " hold_expires_at = %s, held_by_id = %s, release_to = %s"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            f" WHERE id IN ({marks(ids)})",
             [to_status, _user_id(actor), db_datetime(now), hold_owner,
              db_datetime(hold_until) if holding else None, _user_id(held_by) if holding else None,
              release_to if holding else SeatStatus.AVAILABLE, *ids])

@@ -36,7 +36,7 @@ from core.errors import (
 )
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
-from core.sql import db_datetime, for_update, insert_rows
+from core.sql import db_datetime, for_update, insert_rows, marks
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
@@ -341,7 +341,7 @@ def _seats_still_ours(items: list[_Item], hold_owner: str,
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
     seats = list(SeatInventory.objects.raw(
         "SELECT id, status, hold_owner, hold_expires_at, release_to FROM seating_seatinventory"
-        f" WHERE id IN ({', '.join(['%s'] * len(seat_ids))}) ORDER BY id" + for_update(),
+        f" WHERE id IN ({marks(seat_ids)}) ORDER BY id" + for_update(),
         seat_ids)) if seat_ids else []
     holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
                  .order_by("id")) if ga_ids else []

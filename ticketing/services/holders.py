@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ValidationFailed
+from core.sql import marks
 from ticketing.models import CROATIA, Profile, SavedProfile
 from ticketing.order_models import HolderSource
 from ticketing.services.profiles import age_on, identity_check
@@ -49,7 +50,7 @@ def saved_profiles_of(*, user, given: list[dict]) -> dict[int, SavedProfile]:
     # Plain SQL (typed by `raw`): every checkout for friends runs it.
     return {s.pk: s for s in SavedProfile.objects.raw(
         "SELECT * FROM ticketing_savedprofile WHERE user_id = %s"
-        f" AND id IN ({', '.join(['%s'] * len(ids))})", [user.pk, *ids])}
+        f" AND id IN ({marks(ids)})", [user.pk, *ids])}
 
 
 def holder_from_input(*, user, given: dict, index: int,
