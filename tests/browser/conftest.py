@@ -68,10 +68,16 @@ class AsgiLiveServer:
         import threading
 
         import uvicorn
+        from channels.layers import channel_layers
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
         from django.db import connections
 
         from config.asgi import application
+
+        # A channel layer serves the one event loop of its process; each live server runs its
+        # own loop, so each gets a fresh layer rather than one an earlier server's sockets may
+        # still be receiving on ("Two event loops are trying to receive()").
+        channel_layers.backends.clear()
 
         self._connections = connections
         self._settings = connections.settings["default"]
