@@ -433,8 +433,15 @@ class Sale:
         if response.status != 200:
             self.fail("webhook", response)
             return "webhook refused"
-        response = await self.call("order", "GET", f"/api/orders/{order['id']}", token)
-        order = response.json()
+        # The webhook records the payment; a Celery task completes the order just after, and
+        # the app hears of it on ws/me. The simulated app asks until it is done (at most ~10 s).
+        for attempt in range(20):
+            response = await self.call("order", "GET", f"/api/orders/{order['id']}", token)
+            body = response.json()
+            if response.status != 200 or body["status"] != "PENDING_PAYMENT":
+                break
+            await asyncio.sleep(0.1 * 2 ** min(attempt, 3))
+        order = body
         if response.status != 200 or order["status"] != "COMPLETED":
             self.errors[f"order {response.status} {order.get('status')}"] += 1
             return "not completed"

@@ -44,7 +44,7 @@ REDIS_URL = os.environ.get("PROFILE_REDIS", "redis://127.0.0.1:6379/8")
 FANS = int(os.environ.get("PROFILE_FANS", 40))
 QUERY_FANS = int(os.environ.get("PROFILE_QUERY_FANS", 5))
 WARMUP = int(os.environ.get("PROFILE_WARMUP", 3))
-STEPS = ("join", "zones", "cart", "checkout", "webhook", "order")
+STEPS = ("join", "zones", "cart", "checkout", "webhook", "complete", "order")
 WEBHOOK_SECRET = "whsec_profile_" + secrets.token_hex(16)
 
 
@@ -143,29 +143,38 @@ class Flow:
 
     def call(self, step: str, method: str, path: str, token: str | None = None,
              expect: int = 200, **kwargs):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
         if token:
             kwargs["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         send = getattr(self.client, method)
-        wall, cpu, db = time.perf_counter(), time.process_time(), database_cpu_ns()
-        if self.count_queries:
-            with CaptureQueriesContext(connection) as captured:
-                response = send(path, **kwargs)
-            self.queries[step].append(len(captured))
-            if os.environ.get("PROFILE_SQL"):  # the last counted flow's statements, per step
-                self.statements[step] = [q["sql"] for q in captured.captured_queries]
-        else:
-            response = send(path, **kwargs)
-        self.wall[step].append((time.perf_counter() - wall) * 1000)
-        self.cpu[step].append((time.process_time() - cpu) * 1000)
-        self.db[step].append((database_cpu_ns() - db) / 1e6)
+        response = self.measure(step, lambda: send(path, **kwargs))
         if response.status_code != expect:
             raise SystemExit(f"{step}: {response.status_code} {response.content[:300]!r}")
         return response
 
+    def measure(self, step: str, work):
+        """Run `work()`, recording its wall ms, CPU ms, database CPU and queries as `step`."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        wall, cpu, db = time.perf_counter(), time.process_time(), database_cpu_ns()
+        if self.count_queries:
+            with CaptureQueriesContext(connection) as captured:
+                result = work()
+            self.queries[step].append(len(captured))
+            if os.environ.get("PROFILE_SQL"):  # the last counted flow's statements, per step
+                self.statements[step] = [q["sql"] for q in captured.captured_queries]
+        else:
+            result = work()
+        self.wall[step].append((time.perf_counter() - wall) * 1000)
+        self.cpu[step].append((time.process_time() - cpu) * 1000)
+        self.db[step].append((database_cpu_ns() - db) / 1e6)
+        return result
+
     def buy(self, fan: dict) -> None:
+        from payments.models import Payment
+        from payments.outcomes import payment_success_deliver
+
         token, match_id = fan["token"], self.match_id
         zones = self.call("zones", "get", f"/api/matches/{match_id}/zones").json()["zones"]
         zone = max(zones, key=lambda z: z["available"])
@@ -183,6 +192,9 @@ class Flow:
             secret=WEBHOOK_SECRET)
         self.call("webhook", "post", "/api/webhooks/stripe", data=payload,
                   content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+        # What the Celery worker does next: the completion task (published, not consumed, here).
+        payment_id = Payment.objects.get(reference=f"order:{order['id']}").pk
+        self.measure("complete", lambda: payment_success_deliver(payment_id))
         done = self.call("order", "get", f"/api/orders/{order['id']}", token).json()
         if done["status"] != "COMPLETED" or len(done["tickets"]) != fan["quantity"]:
             raise SystemExit(f"order {order['id']} not completed: {done['status']}")

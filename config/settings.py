@@ -155,7 +155,11 @@ CELERY_BEAT_SCHEDULE = {
     "queue-positions": {"task": "queueing.tasks.queue_positions_push", "schedule": 60.0},
     "cart-expiry": {"task": "ticketing.tasks.carts_expire", "schedule": 30.0},
     "order-expiry": {"task": "ticketing.tasks.orders_expire", "schedule": 60.0},
+    "payment-delivery": {"task": "payments.outcomes.payments_undelivered_sweep",
+                         "schedule": 60.0},
 }
+# A succeeded payment is completed by its own task; the sweep takes those older than this.
+PAYMENT_DELIVERY_GRACE_SECONDS = env.int("PAYMENT_DELIVERY_GRACE_SECONDS", default=60)
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -1,15 +1,19 @@
 """Side effects run only after the transaction that caused them commits."""
 
-from functools import partial
-
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """`task.delay(*args)` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(task.delay, *args, **kwargs))
+def enqueue_on_commit(task, *args, robust: bool = False, **kwargs) -> None:
+    """`task.delay(*args)` once the current transaction commits (at once outside one). With
+    `robust`, a failure to enqueue (the broker down) is logged instead of raised: for work a
+    sweep redoes anyway."""
+
+    def enqueue() -> None:  # a function, not a partial: a robust failure is logged by name
+        task.delay(*args, **kwargs)
+
+    transaction.on_commit(enqueue, robust=robust)
 
 
 def broadcast_on_commit(group: str, message: dict) -> None:

@@ -52,11 +52,16 @@ class Payment(models.Model):
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2,
                                           default=Decimal("0.00"))
     failure_message = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the app it pays for handled its success (payments.outcomes)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["updated_at"], name="payment_undelivered",
+                                condition=Q(status="SUCCEEDED", delivered_at__isnull=True))]
         constraints = [
             models.UniqueConstraint(fields=["provider_payment_id"],
                                     condition=Q(provider_payment_id__isnull=False),

@@ -8,7 +8,8 @@
 - `payment_refund`: the provider is called outside any lock with a key derived from the payment's
   state, so a double click refunds once and records once.
 
-Outcomes go to the apps above as signals (`payments.signals`), sent on commit.
+Outcomes go to the apps above as signals (`payments.signals`), sent on commit; a success is
+delivered at least once by a task and a sweep (`payments.outcomes`).
 
 What every order runs (recording its payment, the intent, the success webhook) is plain SQL:
 building those ORM statements cost more than the database spent running them."""
@@ -34,6 +35,7 @@ from payments.models import (
     RefundStatus,
     WebhookEvent,
 )
+from payments.outcomes import payment_success_enqueue
 from payments.pricing import CURRENCY, ZERO, money
 from payments.providers import LocalProvider, from_cents, provider, webhook_verify
 
@@ -192,7 +194,7 @@ def _on_intent_succeeded(intent: dict) -> None:
         if not Payment.objects.filter(provider_payment_id=intent.get("id")).exists():
             logger.warning("Stripe event for unknown PaymentIntent %s ignored", intent.get("id"))
         return
-    _send_on_commit(signals.payment_succeeded, payment)
+    payment_success_enqueue(payment)
 
 
 def _on_intent_failed(intent: dict) -> None:

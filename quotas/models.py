@@ -200,6 +200,9 @@ class ClaimPaymentStatus(models.TextChoices):
     DEFERRED = "DEFERRED"
 
 
+CLAIM_REFERENCE_PREFIX = "claim:"  # a claim's payment reference: "claim:<id>"
+
+
 class QuotaClaim(models.Model):
     quota = models.ForeignKey(Quota, on_delete=models.CASCADE, related_name="claims",
                               help_text="The quota or subquota being claimed")
@@ -241,7 +244,7 @@ class QuotaClaim(models.Model):
 
     @property
     def payment_reference(self) -> str:
-        return f"claim:{self.pk}"
+        return f"{CLAIM_REFERENCE_PREFIX}{self.pk}"
 
     @property
     def payment_idempotency_key(self) -> str:

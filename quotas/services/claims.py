@@ -30,6 +30,7 @@ from payments.pricing import line_amounts, order_amounts
 from payments.services import debt_record, payment_local_complete, payment_start
 from payments.tasks import payment_refund_all
 from quotas.models import (
+    CLAIM_REFERENCE_PREFIX,
     ClaimPaymentStatus,
     ClaimStatus,
     ClaimStep,
@@ -56,7 +57,7 @@ from ticketing.services.direct_orders import DirectLine, order_record_completed
 from ticketing.services.holders import claim_holders_resolve
 
 CLAIMABLE = {QuotaStatus.ACTIVE, QuotaStatus.ALLOCATED, QuotaStatus.RESERVED}
-REFERENCE_PREFIX = "claim:"
+REFERENCE_PREFIX = CLAIM_REFERENCE_PREFIX
 
 
 @dataclass

@@ -14,7 +14,9 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.transactions import broadcast_on_commit
+from payments.outcomes import payment_success_pending
 from quotas.models import (
+    CLAIM_REFERENCE_PREFIX,
     ClaimStatus,
     Quota,
     QuotaClaim,
@@ -163,9 +165,12 @@ def root_lock(quota: Quota, now: datetime | None = None) -> Quota:
 
 def claims_release_lapsed(*, root: Quota, now: datetime) -> int:
     """Claims of the family whose hold lapsed: EXPIRED, their seats back to ALLOCATED (the
-    inventory too, if the sweep has not done it). Needs the root lock."""
+    inventory too, if the sweep has not done it). A claim whose card payment succeeded but is
+    not delivered yet is left to the delivery, which completes or refunds it. Needs the root
+    lock."""
     lapsed = list(QuotaClaim.objects.filter(
-        Q(quota=root) | Q(quota__parent=root), status=ClaimStatus.ACTIVE, expires_at__lte=now))
+        Q(quota=root) | Q(quota__parent=root), status=ClaimStatus.ACTIVE, expires_at__lte=now,
+    ).filter(~payment_success_pending(CLAIM_REFERENCE_PREFIX)))
     for claim in lapsed:
         claim_release(claim, to_status=ClaimStatus.EXPIRED, reason="claim expired")
     return len(lapsed)

@@ -39,6 +39,7 @@ from core.pii import keyed_hash
 from core.sql import db_datetime, for_update, insert_rows, marks
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
+from payments.outcomes import payment_success_pending
 from payments.pricing import line_amounts, order_amounts
 from payments.services import (
     payment_intent_create,
@@ -456,10 +457,13 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
 
 def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
     """Unpaid orders whose cart hold has lapsed become EXPIRED (a payment that still succeeds
-    later is refunded by `order_payment_succeeded`). Returns how many expired."""
+    later is refunded by `order_payment_succeeded`). An order whose payment succeeded but is
+    not delivered yet is left to the delivery, which completes or refunds it. Returns how many
+    expired."""
     now = now or timezone.now()
     lapsed = (Order.objects.filter(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.FAILED])
               .exclude(cart__status=CartStatus.OPEN, cart__expires_at__gt=now)
+              .filter(~payment_success_pending(REFERENCE_PREFIX))
               .values_list("pk", flat=True)[:limit])
     expired = 0
     for order_id in list(lapsed):
