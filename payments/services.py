@@ -177,22 +177,30 @@ SUCCEEDS_FROM = sorted(status for status, allowed in PAYMENT_TRANSITIONS.items()
                        if PaymentStatus.SUCCEEDED in allowed)
 
 
-def _payment_succeed(intent_id: str | None) -> Payment | None:
-    """The intent's payment moved to SUCCEEDED if its status allows it (None otherwise): one
-    conditional UPDATE, which also locks the row until the transaction ends."""
+def _payment_succeed(intent_id: str | None, amount: Decimal, currency: str) -> Payment | None:
+    """The intent's payment moved to SUCCEEDED if its status allows it and the intent received
+    exactly its amount in its currency (None otherwise): one conditional UPDATE, which also
+    locks the row until the transaction ends."""
     return next(iter(Payment.objects.raw(
         "UPDATE payments_payment SET status = %s, failure_message = '', updated_at = %s"
-        " WHERE provider_payment_id = %s"
+        " WHERE provider_payment_id = %s AND amount = %s AND currency = %s"
         f" AND status IN ({marks(SUCCEEDS_FROM)}) RETURNING *",
         [PaymentStatus.SUCCEEDED, db_datetime(timezone.now()),
-         intent_id, *SUCCEEDS_FROM])), None)
+         intent_id, amount, currency, *SUCCEEDS_FROM])), None)
 
 
 def _on_intent_succeeded(intent: dict) -> None:
-    payment = _payment_succeed(intent.get("id"))
-    if payment is None:  # already succeeded (or refunded since), or not ours: nothing to do
-        if not Payment.objects.filter(provider_payment_id=intent.get("id")).exists():
+    received = from_cents(intent.get("amount_received", intent.get("amount")) or 0)
+    currency = str(intent.get("currency") or "").upper()
+    payment = _payment_succeed(intent.get("id"), received, currency)
+    if payment is None:  # already succeeded (or refunded since), not ours, or the wrong sum
+        known = Payment.objects.filter(provider_payment_id=intent.get("id")).first()
+        if known is None:
             logger.warning("Stripe event for unknown PaymentIntent %s ignored", intent.get("id"))
+        elif (known.amount, known.currency) != (received, currency):
+            logger.error("PaymentIntent %s succeeded for %s %s, not the payment's %s %s:"
+                         " not completed", intent.get("id"), received, currency,
+                         known.amount, known.currency)
         return
     payment_success_enqueue(payment)
 

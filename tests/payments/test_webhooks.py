@@ -195,3 +195,20 @@ def test_handling_says_whether_the_event_was_new(payment, sent):
     assert webhook_handle(payload=body, signature=sign(body)) is True
     assert webhook_handle(payload=body, signature=sign(body)) is False
     assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("received", [
+    {"amount": 1, "amount_received": 1},  # one cent for a 30.00 payment
+    {"amount": 3000, "amount_received": 3000, "currency": "usd"},
+    {"amount": 3000, "amount_received": 2999},
+])
+def test_a_success_for_another_amount_or_currency_completes_nothing(
+        api, payment, sent, received, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(api, intent_event("payment_intent.succeeded", payment, **received))
+
+    assert response.status_code == 200  # stored, so Stripe stops sending it; nothing changes
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert sent == []
