@@ -20,6 +20,7 @@ from django.utils import timezone
 from accessctl.models import BlacklistCheckAttempt, BlacklistEntry, BlacklistSource
 from core.audit import audit_record, request_client, snapshot
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.locks import lock_one
 from core.oib import oib_validate
 from core.pii import keyed_hash, mask
 from core.sql import marks
@@ -94,7 +95,7 @@ def blacklist_entry_update(*, entry: BlacklistEntry, changes: dict, actor,
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(sorted(unknown))}.",
                                code="not_editable")
     with transaction.atomic():
-        entry = BlacklistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = lock_one(BlacklistEntry.objects.filter(pk=entry.pk))
         merged = {name: getattr(entry, name) for name in EDITABLE} | changes
         _check_fields(**merged)
         before = snapshot(entry, *AUDITED)
@@ -109,7 +110,7 @@ def blacklist_entry_update(*, entry: BlacklistEntry, changes: dict, actor,
 def blacklist_entry_deactivate(*, entry: BlacklistEntry, actor, reason: str = "",
                                request=None) -> BlacklistEntry:
     with transaction.atomic():
-        entry = BlacklistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = lock_one(BlacklistEntry.objects.filter(pk=entry.pk))
         if not entry.is_active:
             raise Conflict("This entry is already inactive.", code="blacklist_inactive")
         before = snapshot(entry, *AUDITED)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from core.errors import DomainError
+from core.locks import LockBusy, lock_failure
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def _flatten(errors) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
+    if lock_failure(exc):  # a lock wait outside the lock helpers, e.g. an UPDATE's, ran out
+        exc = LockBusy()
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.audit import scrub
 from core.errors import NotFound
 from core.fcm import fcm_configured
+from core.locks import lock_wait
 from core.models import (
     EmailLog,
     EmailStatus,
@@ -90,8 +91,8 @@ def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
 def push_token_register(*, user, device_id: str, fcm_token: str,
                         platform: str) -> tuple[PushToken, bool]:
     """Upsert by device: a device that changes hands follows its newest signed-in user."""
-    with transaction.atomic():
-        token, created = PushToken.objects.select_for_update().update_or_create(
+    with transaction.atomic(), lock_wait():  # update_or_create locks the device's row
+        token, created = PushToken.objects.update_or_create(
             device_id=device_id,
             defaults={"user": user, "fcm_token": fcm_token, "platform": platform,
                       "is_active": True, "last_used_at": timezone.now()},

@@ -7,14 +7,6 @@ from datetime import datetime
 from django.db import connection, models
 
 
-def for_update(of: str = "") -> str:
-    """The row-lock clause (`FOR UPDATE [OF alias]`) where the database has row locks; SQLite
-    serialises writers instead."""
-    if not connection.features.has_select_for_update:
-        return ""
-    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
-
-
 def marks(values) -> str:
     """One `%s` placeholder per value, comma-separated: for `IN (…)` and `VALUES (…)`."""
     return ", ".join(["%s"] * len(values))

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.locks import lock_first, lock_one
 from core.sql import db_datetime, insert_rows, marks
 from payments import signals
 from payments.models import (
@@ -166,7 +167,7 @@ def _event_record(data: dict) -> bool:
 
 
 def _locked_payment(intent_id: str | None) -> Payment | None:
-    payment = Payment.objects.select_for_update().filter(provider_payment_id=intent_id).first()
+    payment = lock_first(Payment.objects.filter(provider_payment_id=intent_id))
     if payment is None:
         logger.warning("Stripe event for unknown PaymentIntent %s ignored", intent_id)
     return payment
@@ -251,7 +252,7 @@ HANDLERS = {
 def payment_retry(*, payment: Payment) -> Payment:
     """FAILED -> PENDING: the fan tries again on the same PaymentIntent."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = lock_one(Payment.objects.filter(pk=payment.pk))
         _transition(payment, PaymentStatus.PENDING, failure_message="")
     return payment
 
@@ -269,7 +270,7 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: s
         payment.provider_payment_id, amount, key)
 
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = lock_one(Payment.objects.filter(pk=payment.pk))
         existing = Refund.objects.filter(provider_refund_id=refund_id).first()
         if existing is not None:
             return existing  # recorded by the first request (or by the charge.refunded webhook)

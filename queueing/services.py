@@ -41,6 +41,7 @@ from django.utils.module_loading import import_string
 
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from core.locks import lock_first, lock_one, lock_rows
 from core.models import PushPriority
 from core.notifications import push_send, push_send_many
 from queueing.channel_batch import group_send_many
@@ -232,7 +233,7 @@ def queue_config_for_match(*, match_id: int, lock: bool = False) -> QueueConfig:
     """The match's active queue: 404 for an unknown match, 409 when it has no active queue."""
     configs = QueueConfig.objects.filter(match_id=match_id, is_active=True,
                                          match__is_deleted=False)
-    config = (configs.select_for_update(of=("self",)) if lock else configs).first()
+    config = lock_first(configs) if lock else configs.first()
     if config is None:
         if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
             raise NotFound("Match not found.", code="match_not_found")
@@ -447,8 +448,7 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
     """Admit the next fans, as many as both the per-minute rate (admitted in the last 60 s) and
     the cap on open windows allow. Returns the admitted entries."""
     with transaction.atomic():
-        config = QueueConfig.objects.select_for_update().filter(match=match,
-                                                                is_active=True).first()
+        config = lock_first(QueueConfig.objects.filter(match=match, is_active=True))
         now = timezone.now()
         if config is None or config.admission_paused or now < config.opens_at:
             return []
@@ -478,7 +478,7 @@ def queue_admit(*, match: Match) -> list[QueueEntry]:
 def queue_admission_pause(*, config: QueueConfig, paused: bool, actor, request=None) -> None:
     """Stop (or restart) admitting fans; waiting fans keep their places."""
     with transaction.atomic():
-        config = QueueConfig.objects.select_for_update().get(pk=config.pk)
+        config = lock_one(QueueConfig.objects.filter(pk=config.pk))
         if config.admission_paused == paused:
             return
         config.admission_paused = paused
@@ -496,9 +496,9 @@ def queue_sweep(*, match: Match) -> dict:
     with transaction.atomic():
         entries = QueueEntry.objects.filter(match=match)
         # Locked and skipped by a concurrent sweep, so each expiry is pushed once.
-        expired = list(entries.filter(status=QueueStatus.ADMITTED, window_expires_at__lte=now)
-                       .select_for_update(skip_locked=True, of=("self",))
-                       .select_related("user"))
+        expired = lock_rows(entries.filter(status=QueueStatus.ADMITTED,
+                                           window_expires_at__lte=now).select_related("user"),
+                            skip_locked=True)
         expired_count = entries.filter(pk__in=[e.pk for e in expired],
                                        status=QueueStatus.ADMITTED).update(
             status=QueueStatus.EXPIRED, ended_at=now)
@@ -581,8 +581,8 @@ def _notify_places(config: QueueConfig, places: list[tuple], rate: float) -> int
     with transaction.atomic():
         # The claim: the due rows are locked (a concurrent run skips them), checked afresh and
         # moved; only the run that moves a record sends its push.
-        locked = (QueueEntry.objects.filter(pk__in=due, status=QueueStatus.WAITING)
-                  .select_for_update(skip_locked=True, of=("self",)).select_related("user"))
+        locked = lock_rows(QueueEntry.objects.filter(pk__in=due, status=QueueStatus.WAITING)
+                           .select_related("user"), skip_locked=True)
         claimed = [entry for entry in locked if push_due(
             position=due[entry.pk][1], notified_position=entry.progress_notified_position,
             near_front_sent=entry.near_front_notified_at is not None) == due[entry.pk][0]]

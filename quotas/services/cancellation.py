@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.locks import lock_one, lock_rows
 from core.notifications import TemplateKey, email_send, push_send
 from quotas.models import (
     CancellationType,
@@ -71,11 +72,10 @@ def quota_cancel(*, actor, quota_id: int, option: str, request=None) -> Cancelle
         root = root_lock(quota, now)
         if root.status == QuotaStatus.CANCELLED:
             raise Conflict("This quota is already cancelled.", code="quota_cancelled")
-        seats = list(QuotaSeat.objects.select_for_update().filter(
-            quota=root, status__in=CANCELS[option]).order_by("id"))
+        seats = lock_rows(QuotaSeat.objects.filter(quota=root, status__in=CANCELS[option]))
         claim_ids = {s.claim_id for s in seats if s.claim_id}
-        for claim in QuotaClaim.objects.select_for_update().filter(
-                id__in=claim_ids, status=ClaimStatus.ACTIVE):
+        for claim in lock_rows(QuotaClaim.objects.filter(id__in=claim_ids,
+                                                         status=ClaimStatus.ACTIVE)):
             claim.status = ClaimStatus.ABANDONED
             claim.save(update_fields=["status", "updated_at"])
         inventory_ids = [s.inventory_id for s in seats if s.inventory_id]
@@ -108,7 +108,7 @@ def quota_cancel(*, actor, quota_id: int, option: str, request=None) -> Cancelle
 
 def _standing_release(hold_id: int, count: int, now) -> None:
     """Give `count` standing places of a quota's ALLOCATED hold back to the sector."""
-    hold = GeneralAdmissionHold.objects.select_for_update().get(pk=hold_id)
+    hold = lock_one(GeneralAdmissionHold.objects.filter(pk=hold_id))
     GeneralAdmissionHold.objects.filter(pk=hold_id).update(
         quantity=F("quantity") - count, updated_at=now,
         status=HoldStatus.RELEASED if hold.quantity == count else hold.status)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from accessctl.services import blacklist_check
 from core.audit import audit_record
 from core.errors import Conflict, NotFound
+from core.locks import lock_first, lock_one
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
@@ -81,9 +82,9 @@ def _claimable(quota: Quota) -> None:
 
 def _live_claim(*, quota: Quota, user, claim_id: int | None, steps: set[str]) -> QuotaClaim:
     """The user's live claim on the quota (the latest when no id is given), locked."""
-    claims = QuotaClaim.objects.select_for_update().filter(quota=quota, user=user)
-    claim = (claims.filter(pk=claim_id) if claim_id else claims.filter(
-        status=ClaimStatus.ACTIVE).order_by("-id")).first()
+    claims = QuotaClaim.objects.filter(quota=quota, user=user)
+    claim = (lock_first(claims.filter(pk=claim_id)) if claim_id
+             else lock_first(claims.filter(status=ClaimStatus.ACTIVE), latest=True))
     if claim is None:
         raise NotFound("No claim in progress; select your tickets first.",
                        code="claim_not_found", field="claim_id")
@@ -333,7 +334,7 @@ def claim_payment_succeeded(*, payment: Payment) -> QuotaClaim | None:
     refund_reason = ""
     now = timezone.now()
     with transaction.atomic():
-        Quota.objects.select_for_update().get(pk=claim.quota.root_id)  # the root lock
+        lock_one(Quota.objects.filter(pk=claim.quota.root_id))  # the root lock
         claim = QuotaClaim.objects.select_related("quota__match", "order").get(pk=claim.pk)
         seats = _claim_seats(claim)
         if claim.status == ClaimStatus.COMPLETED:
@@ -369,7 +370,7 @@ def claim_payment_failed(*, payment: Payment) -> QuotaClaim | None:
     """The current attempt failed: the holder may pay again while the claim lasts."""
     claim_id = claim_id_from_reference(payment.reference)
     with transaction.atomic():
-        claim = QuotaClaim.objects.select_for_update().filter(pk=claim_id).first()
+        claim = lock_first(QuotaClaim.objects.filter(pk=claim_id))
         if (claim is None or claim.status != ClaimStatus.ACTIVE
                 or payment.idempotency_key != claim.payment_idempotency_key):
             return claim
@@ -388,7 +389,7 @@ def claims_expire(*, limit: int = 500) -> int:
     released = 0
     for root_id in roots:
         with transaction.atomic():
-            root = Quota.objects.select_for_update().get(pk=root_id)
+            root = lock_one(Quota.objects.filter(pk=root_id))
             released += claims_release_lapsed(root=root, now=now)
             sync_notify(root, "claims_expired")
     return released

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.locks import lock_one, lock_rows
 from core.transactions import broadcast_on_commit
 from payments.outcomes import payment_success_pending
 from quotas.models import (
@@ -90,10 +91,10 @@ def selection_check(quota: Quota, seat_ids, quantity, *, purpose: str) -> None:
 def free_seats_take(quota: Quota, seat_ids, quantity, *, purpose: str) -> list[QuotaSeat]:
     """Lock and return the chosen free seats of the quota (by id, or the first `quantity` for a
     standing match); 409 naming what someone else took meanwhile. Needs the root lock."""
-    available = free_seats(quota).select_for_update()
+    available = free_seats(quota)
     if quota.match.is_numbered:
         wanted = sorted(set(seat_ids))
-        chosen = list(available.filter(id__in=wanted))
+        chosen = lock_rows(available.filter(id__in=wanted))
         taken = sorted(set(wanted) - {s.id for s in chosen})
         if taken:
             raise Conflict(
@@ -101,7 +102,7 @@ def free_seats_take(quota: Quota, seat_ids, quantity, *, purpose: str) -> list[Q
                 "meanwhile); refresh and select again.", code="seats_unavailable",
                 fields={"seat_ids": [str(i) for i in taken]})
         return chosen
-    chosen = list(available.order_by("id")[:quantity])
+    chosen = lock_rows(available, limit=quantity)
     if len(chosen) < quantity:
         raise Conflict(f"Only {len(chosen)} ticket(s) are left to {purpose}.",
                        code="seats_unavailable", field="quantity")
@@ -158,7 +159,7 @@ def holder_quotas(user):
 
 def root_lock(quota: Quota, now: datetime | None = None) -> Quota:
     """Lock the root of `quota`'s family and release its lapsed claims. Returns the root."""
-    root = Quota.objects.select_for_update().get(pk=quota.root_id)
+    root = lock_one(Quota.objects.filter(pk=quota.root_id))
     claims_release_lapsed(root=root, now=now or timezone.now())
     return root
 

@@ -34,7 +34,8 @@ from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
-from core.sql import for_update, marks
+from core.locks import lock_clause, lock_rows, lock_wait
+from core.sql import marks
 from seating.models import (
     GeneralAdmissionHold,
     HoldStatus,
@@ -147,10 +148,11 @@ def _allocate_in_database(match, quantity, hold, sectors, algorithm) -> Allocati
                                         for s in sectors]
     user_id = getattr(hold.user, "pk", None)
     until = hold.until if hold.status == SeatStatus.RESERVED else None
-    rows = _sql("SELECT * FROM seating_allocate(%s, %s::bigint[], %s, %s, %s, %s, %s,"
-                " %s::timestamptz, %s, %s, %s)",
-                [match.id, ids, quantity, algorithm == Algorithm.REDOM, hold.status,
-                 hold.owner, user_id, until, hold.release_to, hold.reason, timezone.now()])
+    with lock_wait():  # the function locks the sectors, then the seats it takes
+        rows = _sql("SELECT * FROM seating_allocate(%s, %s::bigint[], %s, %s, %s, %s, %s,"
+                    " %s::timestamptz, %s, %s, %s)",
+                    [match.id, ids, quantity, algorithm == Algorithm.REDOM, hold.status,
+                     hold.owner, user_id, until, hold.release_to, hold.reason, timezone.now()])
     outcome, step, released = rows[0][:3]
     if outcome == "ok" or released:
         transaction.on_commit(lambda: status_summary_invalidate(match.id))
@@ -194,9 +196,11 @@ def _lock_sectors(match, sectors, now) -> list[tuple[MatchSector, bool]]:
         wanted = [s.id if isinstance(s, MatchSector) else s for s in sectors]
         query += f" AND s.id IN ({marks(wanted)})"
         params += wanted
-    query += " ORDER BY s.id" + for_update("s")
+    query += " ORDER BY s.id" + lock_clause("s")
     locked = {}
-    for row in _sql(query, params):
+    with lock_wait():
+        rows = _sql(query, params)
+    for row in rows:
         sector = MatchSector(id=row[0], match_id=match.id, is_numbered=row[1],
                              display_order=row[2], sellable_capacity=row[3])
         sector.layout_version = row[5]  # the snake config's updated_at: see _geometry
@@ -456,9 +460,9 @@ def holds_release(*, owner: str, reason: str = "released", actor=None) -> int:
     general-admission places). Returns the number of seats/places released."""
     now = timezone.now()
     with transaction.atomic():
-        items = list(SeatInventory.objects.select_for_update()
-                     .filter(hold_owner=owner, status=SeatStatus.RESERVED)
-                     .order_by("id").only("id", "release_to", "match_id"))
+        items = lock_rows(SeatInventory.objects.filter(hold_owner=owner,
+                                                       status=SeatStatus.RESERVED)
+                          .only("id", "release_to", "match_id"))
         for release_to in {i.release_to for i in items}:
             ids = [i.id for i in items if i.release_to == release_to]
             SeatInventory.objects.filter(id__in=ids).update(

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.locks import lock_rows
 from core.sql import db_datetime, marks
 from seating.models import (
     TRANSITIONS,
@@ -118,9 +119,9 @@ def seats_transition(*, inventory_ids: list[int], to_status: str, reason: str, a
     result = TransitionResult()
     now = timezone.now()
     with transaction.atomic(savepoint=locked is None):
-        items = locked if locked is not None else list(
-            SeatInventory.objects.select_for_update().filter(id__in=inventory_ids)
-            .order_by("id").only("id", "status", "hold_expires_at", "release_to", "hold_owner"))
+        items = locked if locked is not None else lock_rows(
+            SeatInventory.objects.filter(id__in=inventory_ids)
+            .only("id", "status", "hold_expires_at", "release_to", "hold_owner"))
         audit = []
         for item in items:
             current = effective_status(item, now)
@@ -188,8 +189,8 @@ def holds_release_expired(*, match_sector_id: int | None = None, now: datetime |
     if match_sector_id is not None:
         expired = expired.filter(match_sector_id=match_sector_id)
     with transaction.atomic(savepoint=False):
-        items = list(expired.select_for_update(skip_locked=True).order_by("id")
-                     .only("id", "release_to", "hold_owner", "match_id")[:limit])
+        items = lock_rows(expired.only("id", "release_to", "hold_owner", "match_id"),
+                          skip_locked=True, limit=limit)
         if not items:
             return 0
         for release_to in {i.release_to for i in items}:

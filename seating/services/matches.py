@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from core.locks import lock_first
 from seating.models import Match, MatchStatus, SalesPhase, Stadium
 from seating.schemas import schema_load
 
@@ -51,10 +52,8 @@ def match_list(*, status: str | None = None, match_type: str | None = None) -> Q
 def match_get(*, match_id: int, lock: bool = False) -> Match:
     """The match, unless it does not exist or was deleted (404); `lock` takes its row lock,
     which serialises every change to the match and its configuration."""
-    matches = Match.objects.select_related("venue")
-    if lock:
-        matches = matches.select_for_update(of=("self",))
-    match = matches.filter(pk=match_id, is_deleted=False).first()
+    matches = Match.objects.select_related("venue").filter(pk=match_id, is_deleted=False)
+    match = lock_first(matches) if lock else matches.first()
     if match is None:
         raise NotFound(f"There is no match {match_id}.", code="match_not_found")
     return match

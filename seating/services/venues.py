@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.locks import lock_first
 from seating.models import (
     MatchSector,
     Seat,
@@ -72,12 +73,10 @@ def sector_list(*, stadium: Stadium) -> QuerySet[Sector]:
 def sector_get(*, sector_id: int, stadium_id: int | None = None, lock: bool = False) -> Sector:
     """The sector (404 if missing or, when `stadium_id` is given, in another stadium); `lock`
     takes its row lock, which serialises every change to its seat map and seats."""
-    sectors = Sector.objects.select_related("stadium")
-    if lock:
-        sectors = sectors.select_for_update(of=("self",))
+    sectors = Sector.objects.select_related("stadium").filter(pk=sector_id)
     if stadium_id is not None:
         sectors = sectors.filter(stadium_id=stadium_id)
-    sector = sectors.filter(pk=sector_id).first()
+    sector = lock_first(sectors) if lock else sectors.first()
     if sector is None:
         raise NotFound("No such sector.", code="sector_not_found")
     return sector

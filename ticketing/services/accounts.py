@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, Unauthenticated
+from core.locks import lock_first
 from core.models import PushToken
 from ticketing.models import ApiSession, User, UserStatus
 from ticketing.sso import sso_token_verify
@@ -58,11 +59,10 @@ def user_sync_from_sso(*, claims: dict, request=None) -> User:
 
 
 def _user_upsert(*, drupal_id: str, email: str, status: str, request) -> User:
-    user = User.objects.select_for_update().filter(drupal_user_id=drupal_id).first()
+    user = lock_first(User.objects.filter(drupal_user_id=drupal_id))
     if user is None:
         # A staff or imported account with this email and no webshop link yet: link it.
-        user = User.objects.select_for_update().filter(
-            email=email, drupal_user_id__isnull=True).first()
+        user = lock_first(User.objects.filter(email=email, drupal_user_id__isnull=True))
     if user is None:
         user = User.objects.create_user(email=email, drupal_user_id=drupal_id, status=status)
         audit_record(actor=user, action="user.created_from_sso", obj=user,
@@ -101,8 +101,8 @@ def session_refresh(*, refresh_token: str, request=None) -> IssuedTokens:
     session_id = refresh_token_session_id(refresh_token)
     reused = False
     with transaction.atomic():
-        session = (ApiSession.objects.select_for_update().select_related("user")
-                   .filter(pk=session_id).first() if session_id else None)
+        session = (lock_first(ApiSession.objects.select_related("user").filter(pk=session_id))
+                   if session_id else None)
         if session is None or session.revoked_at or session.expires_at <= timezone.now():
             raise Unauthenticated("This session has ended; please sign in again.",
                                   code="refresh_token_invalid", field="refresh_token")

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from core.sql import db_datetime, for_update, insert_rows
+from core.locks import lock_clause, lock_first, lock_wait
+from core.sql import db_datetime, insert_rows
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
@@ -148,15 +149,16 @@ def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
 
 
 def _lock_user(user) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM ticketing_user WHERE id = %s" + for_update(), [user.pk])
+    with connection.cursor() as cursor, lock_wait():
+        cursor.execute("SELECT id FROM ticketing_user WHERE id = %s" + lock_clause(), [user.pk])
 
 
 def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
     """The fan's live OPEN cart, locked; one that ran out is ended here (EXPIRED)."""
-    cart = next(iter(Cart.objects.raw(
-        "SELECT * FROM ticketing_cart WHERE user_id = %s AND match_id = %s AND status = %s"
-        + for_update(), [user.pk, match.id, CartStatus.OPEN])), None)
+    with lock_wait():
+        cart = next(iter(Cart.objects.raw(
+            "SELECT * FROM ticketing_cart WHERE user_id = %s AND match_id = %s AND status = %s"
+            + lock_clause(), [user.pk, match.id, CartStatus.OPEN])), None)
     if cart is not None and cart.expires_at <= now:
         _end(cart, CartStatus.EXPIRED, reason="cart expired")
         return None
@@ -277,8 +279,8 @@ def cart_release(*, user, match_id: int, request=None) -> Cart:
     ends as EXPIRED instead of RELEASED."""
     with transaction.atomic():
         _lock_user(user)
-        cart = Cart.objects.select_for_update().filter(user=user, match_id=match_id,
-                                                       status=CartStatus.OPEN).first()
+        cart = lock_first(Cart.objects.filter(user=user, match_id=match_id,
+                                              status=CartStatus.OPEN))
         if cart is None:
             raise NotFound("You have no open cart for this match.", code="cart_not_found")
         if cart.expires_at <= timezone.now():
@@ -292,9 +294,8 @@ def cart_expire(*, cart_id: int) -> bool:
     """Mark one OPEN cart that ran out EXPIRED and return its seats; False when it is not
     (any more) an expired open cart."""
     with transaction.atomic():
-        cart = (Cart.objects.select_for_update()
-                .filter(pk=cart_id, status=CartStatus.OPEN, expires_at__lte=timezone.now())
-                .first())
+        cart = lock_first(Cart.objects.filter(pk=cart_id, status=CartStatus.OPEN,
+                                              expires_at__lte=timezone.now()))
         if cart is None:
             return False
         _end(cart, CartStatus.EXPIRED, reason="cart expired")

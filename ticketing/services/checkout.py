@@ -34,9 +34,10 @@ from core.errors import (
     NotFound,
     ValidationFailed,
 )
+from core.locks import lock_clause, lock_first, lock_one, lock_rows, lock_wait
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
-from core.sql import db_datetime, for_update, insert_rows, marks
+from core.sql import db_datetime, insert_rows, marks
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.outcomes import payment_success_pending
@@ -122,11 +123,9 @@ def _hold_is_live(cart: Cart, now: datetime) -> bool:
 
 def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
     """The order (404 if none), only for its buyer (403 for anyone else, E9-F7)."""
-    orders = Order.objects.select_related("match")
-    if lock:
-        orders = orders.select_for_update(of=("self",))
+    orders = Order.objects.select_related("match").filter(pk=order_id)
     try:
-        order = orders.get(pk=order_id)
+        order = lock_one(orders) if lock else orders.get()
     except Order.DoesNotExist:
         raise NotFound("No such order.", code="order_not_found") from None
     if order.buyer_id != user.pk:
@@ -181,9 +180,9 @@ def _buyer_profile(user) -> Profile | None:
 
 def _cart_lock(cart_id: int, now: datetime) -> tuple[str, bool]:
     """Lock the cart's row: its status, and whether its hold runs past `now`."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, lock_wait():
         cursor.execute("SELECT status, expires_at > %s FROM ticketing_cart WHERE id = %s"
-                       + for_update(), [db_datetime(now), cart_id])
+                       + lock_clause(), [db_datetime(now), cart_id])
         status, live = cursor.fetchone()
         return status, bool(live)
 
@@ -265,7 +264,7 @@ def order_payment_retry(*, user, order_id: int, request=None) -> Checkout:
         order = order_for_buyer(user=user, order_id=order_id, lock=True)
         if order.status not in (OrderStatus.FAILED, OrderStatus.PENDING_PAYMENT):
             raise Conflict(f"A {order.status} order cannot be paid.", code="order_not_payable")
-        cart = Cart.objects.select_for_update().get(pk=order.cart_id)
+        cart = lock_one(Cart.objects.filter(pk=order.cart_id))
         if not _hold_is_live(cart, timezone.now()):
             _transition(order, OrderStatus.EXPIRED, actor=user, reason="hold expired",
                         ended_at=timezone.now())
@@ -316,14 +315,15 @@ def _order_locked(order_id: int) -> Order | None:
     """The order, its row locked, with what completing it reads of its buyer and match:
     `buyer_email`, `profile_id` with `buyer_first_name`/`buyer_last_name`, `home_team`,
     `away_team`."""
-    return next(iter(Order.objects.raw(
-        "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
-        " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
-        " m.home_team, m.away_team"
-        " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
-        " JOIN seating_match m ON m.id = o.match_id"
-        " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
-        " WHERE o.id = %s" + for_update("o"), [order_id])), None)
+    with lock_wait():
+        return next(iter(Order.objects.raw(
+            "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
+            " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
+            " m.home_team, m.away_team"
+            " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
+            " JOIN seating_match m ON m.id = o.match_id"
+            " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
+            " WHERE o.id = %s" + lock_clause("o"), [order_id])), None)
 
 
 def _order_items(order_id: int) -> list[_Item]:
@@ -340,12 +340,12 @@ def _seats_still_ours(items: list[_Item], hold_owner: str,
     seats are read with what `seats_transition` needs, so selling them does not lock them again."""
     seat_ids = sorted({i.inventory_id for i in items if i.inventory_id})
     ga_ids = sorted({i.ga_hold_id for i in items if i.ga_hold_id})
-    seats = list(SeatInventory.objects.raw(
-        "SELECT id, status, hold_owner, hold_expires_at, release_to FROM seating_seatinventory"
-        f" WHERE id IN ({marks(seat_ids)}) ORDER BY id" + for_update(),
-        seat_ids)) if seat_ids else []
-    holds = list(GeneralAdmissionHold.objects.select_for_update().filter(id__in=ga_ids)
-                 .order_by("id")) if ga_ids else []
+    with lock_wait():
+        seats = list(SeatInventory.objects.raw(
+            "SELECT id, status, hold_owner, hold_expires_at, release_to"
+            f" FROM seating_seatinventory WHERE id IN ({marks(seat_ids)}) ORDER BY id"
+            + lock_clause(), seat_ids)) if seat_ids else []
+    holds = lock_rows(GeneralAdmissionHold.objects.filter(id__in=ga_ids)) if ga_ids else []
     ours = (len(seats) == len(seat_ids) and len(holds) == len(ga_ids)
             and all(s.status == SeatStatus.RESERVED and s.hold_owner == hold_owner
                     and s.hold_expires_at and s.hold_expires_at > now for s in seats)
@@ -468,9 +468,9 @@ def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
     expired = 0
     for order_id in list(lapsed):
         with transaction.atomic():
-            order = (Order.objects.select_for_update(skip_locked=True)
-                     .filter(pk=order_id, status__in=[OrderStatus.PENDING_PAYMENT,
-                                                      OrderStatus.FAILED]).first())
+            order = lock_first(Order.objects.filter(
+                pk=order_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.FAILED]),
+                skip_locked=True)
             if order is None:
                 continue
             _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
@@ -486,7 +486,7 @@ def order_payment_failed(*, payment: Payment) -> Order | None:
     if order_id is None:
         return None
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        order = lock_first(Order.objects.filter(pk=order_id))
         if (order is None or order.status != OrderStatus.PENDING_PAYMENT
                 or payment.idempotency_key != order.payment_idempotency_key):
             return order

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accessctl.services import blacklist_check, blacklist_listed
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from core.locks import lock_first
 from core.oib import oib_validate
 from core.pii import keyed_hash
 from ticketing.models import CROATIA, Profile, SavedProfile, User
@@ -137,7 +138,7 @@ def saved_profile_create(*, user: User, data: dict, request=None) -> SavedProfil
     profile = SavedProfile(user=user)
     _apply(profile, data, SAVED_PROFILE_FIELDS)
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # serialise the limit check
+        lock_first(User.objects.filter(pk=user.pk))  # serialise the limit check
         if SavedProfile.objects.filter(user=user).count() >= settings.MAX_SAVED_PROFILES:
             raise DomainError(
                 f"You can keep at most {settings.MAX_SAVED_PROFILES} saved profiles; delete one "
