@@ -520,7 +520,7 @@ def verify(match_id: int) -> dict:
     from django.db.models import Count
 
     from seating.models import SeatInventory, SeatStatus
-    from ticketing.order_models import OrderItem, OrderStatus, Ticket, TicketStatus
+    from ticketing.models import OrderItem, OrderStatus, Ticket, TicketStatus
 
     connection.close()
     inventory = SeatInventory.objects.filter(match_id=match_id)

@@ -18,7 +18,7 @@ Decisions, and why:
 - **Rounding: half-up to cents, in exactly four places**, and everything else is exact sums and
   differences of cent amounts, so the parts of an invoice always add up to the total:
   1. the discounted unit price, per ticket (every ticket of a line costs the same cents, and a
-     one-ticket refund is exactly that price; this matches `ticketing.catalog`'s display);
+     one-ticket refund is exactly that price; this matches `ticketing.selectors.catalog`'s display);
   2. the fee, once per order, on the order's ticket amount (per-line fees would drift from the
      seed's formula by a cent per line);
   3. and 4. the ticket VAT and the fee VAT, once per order for each rate (the invoice's VAT

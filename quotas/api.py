@@ -2,7 +2,6 @@
 The CSV import (E7-F2/F3) lives in quotas.import_api."""
 
 from django.db.models import Q
-from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -117,9 +116,3 @@ class QuotaDetailView(QuotaManagerView):
         return Response({"quota_id": result.quota.pk, "status": result.quota.status,
                          "option": result.option, "cancelled_seats": result.cancelled,
                          "kept": result.kept})
-
-
-urlpatterns = [
-    path("admin/quotas", QuotaListView.as_view(), name="admin-quotas"),
-    path("admin/quotas/<int:quota_id>", QuotaDetailView.as_view(), name="admin-quota"),
-]

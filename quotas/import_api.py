@@ -4,7 +4,6 @@ multipart/form-data: `file` (the CSV) and `match_ids` (repeated fields and/or co
 `match_id` is accepted too). The answer lists the batch, its counts, the quotas created and
 every invalid row with its line number; the file format is described in quotas.services.imports."""
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -57,8 +56,3 @@ class QuotaImportView(QuotaManagerView):
                                 allow_repeat=str(request.data.get("allow_repeat", "")).lower()
                                 in ("1", "true", "yes", "on"), http_request=request)
         return Response(import_view(outcome), status=status.HTTP_201_CREATED)
-
-
-urlpatterns = [
-    path("admin/quotas/import", QuotaImportView.as_view(), name="admin-quotas-import"),
-]

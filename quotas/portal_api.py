@@ -1,7 +1,6 @@
 """The quota holder's API (E7-F4 … F6) under /api/quota-portal/, used by the mobile app and by
 the portal's pages (session auth). Views parse, call a service, render."""
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -12,7 +11,7 @@ from quotas import selectors
 from quotas.models import QuotaClaim
 from quotas.services import claims, subquotas
 from quotas.services.common import quota_for_holder
-from ticketing.orders_api import HolderIn
+from ticketing.serializers import HolderIn
 
 
 class ClaimOut(serializers.ModelSerializer):
@@ -142,24 +141,3 @@ class SubquotaRetractView(APIView):
         sub = subquotas.subquota_retract(user=request.user, subquota_id=subquota_id,
                                          request=request)
         return Response(selectors.subquota_row(sub))
-
-
-urlpatterns = [
-    path("quota-portal/dashboard", DashboardView.as_view(), name="quota-portal-dashboard"),
-    path("quota-portal/quotas/<int:quota_id>", QuotaDetailView.as_view(),
-         name="quota-portal-quota"),
-    path("quota-portal/quotas/<int:quota_id>/select-seats", SelectSeatsView.as_view(),
-         name="quota-portal-select-seats"),
-    path("quota-portal/quotas/<int:quota_id>/ticket-holders", TicketHoldersView.as_view(),
-         name="quota-portal-ticket-holders"),
-    path("quota-portal/quotas/<int:quota_id>/payment", PaymentView.as_view(),
-         name="quota-portal-payment"),
-    path("quota-portal/claims/<int:claim_id>", ClaimDetailView.as_view(),
-         name="quota-portal-claim"),
-    path("quota-portal/claims/<int:claim_id>/pay-local", ClaimPayLocalView.as_view(),
-         name="quota-portal-pay-local"),
-    path("quota-portal/quotas/<int:quota_id>/subquotas", SubquotasView.as_view(),
-         name="quota-portal-subquotas"),
-    path("quota-portal/subquotas/<int:subquota_id>", SubquotaRetractView.as_view(),
-         name="quota-portal-subquota"),
-]

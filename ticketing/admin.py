@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from ticketing.models import ApiSession, Profile, SavedProfile, User
-from ticketing.order_models import Order, OrderItem, Ticket
+from ticketing.models import ApiSession, Order, OrderItem, Profile, SavedProfile, Ticket, User
 
 
 @admin.register(User)

@@ -86,3 +86,17 @@ class PushTokenOut(serializers.Serializer):
     platform = serializers.CharField()
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
+
+
+class HolderIn(serializers.Serializer):
+    """A saved profile, or the holder's details typed in. The first holder is always the
+    buyer's default profile: send `{}` (or the same details) for it."""
+
+    saved_profile_id = serializers.IntegerField(min_value=1, required=False)
+    first_name = serializers.CharField(max_length=100, required=False)
+    last_name = serializers.CharField(max_length=100, required=False)
+    date_of_birth = serializers.DateField(required=False)
+    nationality = serializers.CharField(max_length=2, required=False)
+    oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    passport_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)

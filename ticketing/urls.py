@@ -1,6 +1,9 @@
 from django.urls import path
 
-from ticketing import api, cart_api, catalog_api, orders_api
+from ticketing.api import accounts as api
+from ticketing.api import carts as cart_api
+from ticketing.api import catalog as catalog_api
+from ticketing.api import orders as orders_api
 
 urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),

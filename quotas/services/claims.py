@@ -53,7 +53,7 @@ from quotas.services.common import (
 )
 from seating.models import PriceCategory, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
-from ticketing.order_models import OrderSource
+from ticketing.models import OrderSource
 from ticketing.services.direct_orders import DirectLine, order_record_completed
 from ticketing.services.holders import claim_holders_resolve
 

@@ -3,7 +3,6 @@ per-match seat list for the stadium view and the per-sector status summary. Matc
 write; Support Agents may read."""
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -235,17 +234,3 @@ class StatusSummaryView(APIView):
     def get(self, request, match_id: int):
         get_object_or_404(Match.objects.only("id"), pk=match_id)
         return Response(selectors.status_summary(match_id=match_id))
-
-
-urlpatterns = [
-    path("admin/seats/<int:inventory_id>/status", SeatStatusView.as_view(),
-         name="admin-seat-status"),
-    path("admin/seats/bulk-status", BulkStatusView.as_view(), name="admin-seat-bulk-status"),
-    path("admin/seats/bulk-status/<int:job_id>", BulkStatusJobView.as_view(),
-         name="admin-seat-bulk-status-job"),
-    path("admin/seats/search", SeatSearchView.as_view(), name="admin-seat-search"),
-    path("admin/matches/<int:match_id>/seats", MatchSeatsView.as_view(),
-         name="admin-match-seats"),
-    path("admin/matches/<int:match_id>/sectors/status-summary", StatusSummaryView.as_view(),
-         name="admin-match-status-summary"),
-]

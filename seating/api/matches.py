@@ -4,7 +4,6 @@ Views parse with an input serializer, call a service, render with an output seri
 
 import re
 
-from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -445,29 +444,3 @@ class MatchSectorBulkView(MatchManagerView):
             match_id=match_id, ids=data.pop("ids"), data=data, actor=request.user,
             request=request)
         return Response(MatchSectorOut(sectors, many=True).data)
-
-
-M = "admin/matches/<int:match_id>"
-urlpatterns = [
-    path("admin/matches", MatchListView.as_view(), name="admin-matches"),
-    path(M, MatchDetailView.as_view(), name="admin-match"),
-    path(f"{M}/status", MatchStatusView.as_view(), name="admin-match-status"),
-    path(f"{M}/sales-phases", SalesPhaseListView.as_view(), name="admin-sales-phases"),
-    path(f"{M}/sales-phases/<int:phase_id>", SalesPhaseDetailView.as_view(),
-         name="admin-sales-phase"),
-    path("admin/schemas/eligibility-rules", EligibilityRulesSchemaView.as_view(),
-         name="admin-schema-eligibility-rules"),
-    path(f"{M}/stadium", MatchStadiumView.as_view(), name="admin-match-stadium"),
-    path(f"{M}/stadium/validate", MatchStadiumValidateView.as_view(),
-         name="admin-match-stadium-validate"),
-    path(f"{M}/stadium/unlock", MatchStadiumUnlockView.as_view(),
-         name="admin-match-stadium-unlock"),
-    path(f"{M}/price-categories", PriceCategoryListView.as_view(),
-         name="admin-price-categories"),
-    path(f"{M}/price-categories/<int:category_id>", PriceCategoryDetailView.as_view(),
-         name="admin-price-category"),
-    path(f"{M}/sectors", MatchSectorListView.as_view(), name="admin-match-sectors"),
-    path(f"{M}/sectors/bulk", MatchSectorBulkView.as_view(), name="admin-match-sectors-bulk"),
-    path(f"{M}/sectors/<int:match_sector_id>", MatchSectorDetailView.as_view(),
-         name="admin-match-sector"),
-]

@@ -1,7 +1,6 @@
 """Back-office API for stadium templates, their sectors, seat maps, seats and snake configs
 (Match Manager). Views parse with an input serializer, call seating.services.venues, render."""
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -354,23 +353,3 @@ class SnakeConfigView(APIView):
                                                                         request.data),
                                             actor=request.user, request=request)
         return Response(SnakeConfigOut(config).data)
-
-
-urlpatterns = [
-    path("admin/stadiums", StadiumsView.as_view(), name="admin-stadiums"),
-    path("admin/stadiums/<int:stadium_id>", StadiumDetailView.as_view(),
-         name="admin-stadium"),
-    path("admin/stadiums/<int:stadium_id>/sectors", SectorsView.as_view(),
-         name="admin-stadium-sectors"),
-    path("admin/stadiums/<int:stadium_id>/sectors/<int:sector_id>", SectorDetailView.as_view(),
-         name="admin-stadium-sector"),
-    path("admin/sectors/<int:sector_id>/seat-map", SeatMapView.as_view(),
-         name="admin-sector-seat-map"),
-    path("admin/sectors/<int:sector_id>/seats/generate", SeatsGenerateView.as_view(),
-         name="admin-sector-seats-generate"),
-    path("admin/sectors/<int:sector_id>/seats/classify", SeatsClassifyView.as_view(),
-         name="admin-sector-seats-classify"),
-    path("admin/seats/<int:seat_id>/type", SeatTypeView.as_view(), name="admin-seat-type"),
-    path("admin/sectors/<int:sector_id>/snake-config", SnakeConfigView.as_view(),
-         name="admin-sector-snake-config"),
-]

@@ -18,7 +18,7 @@ from payments.outcomes import payment_success_deliver, payments_undelivered_swee
 from tests.payments.conftest import intent_event
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_order_payment import deliver, ordered
-from ticketing.order_models import Order, OrderStatus, Ticket
+from ticketing.models import Order, OrderStatus, Ticket
 from ticketing.services.checkout import orders_expire
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from seating.models import GeneralAdmissionHold, SeatInventory, SeatStatus
 from seating.services.allocation import ga_available
 from tests.quotas.conftest import guest, make_quota, seat_ids
 from tests.quotas.test_claims import BASE, holders, select
-from ticketing.order_models import Ticket, TicketStatus
+from ticketing.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from quotas.tasks import claims_expire
 from tests.payments.test_success_delivery import GRACE, succeed_without_delivery
 from tests.quotas.conftest import make_quota
 from tests.quotas.test_claims import BASE, claimed_to_holders, timeless
-from ticketing.order_models import Ticket
+from ticketing.models import Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from tests.payments.conftest import intent_event
 from tests.quotas.conftest import complete_profile, guest, make_quota, seat_ids
 from tests.ticketing.test_checkout import valid_oib
 from tests.ticketing.test_order_payment import deliver
-from ticketing.order_models import Order, OrderSource, OrderStatus, Ticket
+from ticketing.models import Order, OrderSource, OrderStatus, Ticket
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/quota-portal/quotas"

@@ -15,8 +15,7 @@ from quotas.services import cancellation, claims, subquotas
 from seating.models import SeatInventory, SeatStatus
 from tests.concurrency import run_together
 from tests.quotas.conftest import guest, make_quota, numbered_match, seat_ids
-from ticketing.models import User
-from ticketing.order_models import Ticket
+from ticketing.models import Ticket, User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 HOLDER = "vip@sponsor.hr"

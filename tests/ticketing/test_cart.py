@@ -22,7 +22,7 @@ from seating.models import (
 from seating.services.allocation import Hold, allocate
 from tests.seating.factories import make_match, make_match_sector, make_price_category
 from tests.seating.layouts import build_sector
-from ticketing.cart_models import Cart, CartStatus
+from ticketing.models import Cart, CartStatus
 from ticketing.tasks import carts_expire
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from core.errors import DomainError
 from seating.models import SeatInventory, SeatStatus
 from tests.concurrency import run_together
 from tests.ticketing.test_cart import on_sale_match, seated_zone
-from ticketing.cart_models import Cart, CartItem
+from ticketing.models import Cart, CartItem
 from ticketing.services.cart import cart_add
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

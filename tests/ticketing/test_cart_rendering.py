@@ -8,7 +8,7 @@ import pytest
 from tests.seating.factories import make_match_sector, make_price_category
 from tests.ticketing import test_cart as base
 from tests.ticketing.test_cart import add, seated_zone
-from ticketing.cart_api import CartOut
+from ticketing.api.carts import CartOut
 from ticketing.services.cart import cart_view
 
 pytestmark = pytest.mark.django_db

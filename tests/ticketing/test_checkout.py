@@ -16,9 +16,7 @@ from accessctl.services import blacklist_entry_create
 from payments.models import Payment, PaymentStatus
 from payments.pricing import line_amounts, order_amounts
 from tests.ticketing.test_cart import add, on_sale_match, seated_zone
-from ticketing.cart_models import Cart
-from ticketing.models import Profile, SavedProfile
-from ticketing.order_models import HolderSource, Order, OrderStatus
+from ticketing.models import Cart, HolderSource, Order, OrderStatus, Profile, SavedProfile
 from ticketing.services.profiles import profile_create, saved_profile_create
 
 pytestmark = pytest.mark.django_db

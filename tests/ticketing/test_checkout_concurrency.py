@@ -11,7 +11,7 @@ from seating.services.inventory import seats_transition
 from tests.concurrency import run_together
 from tests.ticketing.test_cart import on_sale_match, seated_zone
 from tests.ticketing.test_checkout import buyer_profile, valid_oib
-from ticketing.order_models import Order, OrderItem, OrderStatus, Ticket
+from ticketing.models import Order, OrderItem, OrderStatus, Ticket
 from ticketing.services.cart import cart_add
 from ticketing.services.checkout import checkout_submit, order_pay_local
 

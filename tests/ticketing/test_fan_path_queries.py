@@ -13,7 +13,7 @@ from tests.payments.conftest import intent_event
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_checkout import adult, cart_of, checkout
 from tests.ticketing.test_order_payment import deliver
-from ticketing.order_models import Order, OrderStatus
+from ticketing.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,7 @@ from tests.payments.conftest import intent_event
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_cart import on_sale_match, seated_zone
 from tests.ticketing.test_checkout import adult, assert_error, buyer_profile, cart_of, checkout
-from ticketing.cart_models import CartStatus
-from ticketing.order_models import Order, OrderStatus, Ticket
+from ticketing.models import CartStatus, Order, OrderStatus, Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from tests.seating.factories import make_match_sector, make_price_category
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_checkout import adult, cart_of, checkout
 from tests.ticketing.test_order_payment import ordered, pay
-from ticketing.order_models import Order
-from ticketing.orders_api import OrderOut
+from ticketing.api.orders import OrderOut
+from ticketing.models import Order
 
 pytestmark = pytest.mark.django_db
 

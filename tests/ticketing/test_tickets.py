@@ -13,7 +13,7 @@ from PIL import Image
 from tests.ticketing import test_checkout as base
 from tests.ticketing.test_checkout import assert_error
 from tests.ticketing.test_order_payment import ordered, pay
-from ticketing.order_models import Ticket
+from ticketing.models import Ticket
 from ticketing.services.tickets import qr_payload, qr_payload_verify, qr_png
 
 pytestmark = pytest.mark.django_db

@@ -35,9 +35,8 @@ from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
 from seating.services.allocation import Algorithm, Allocation, Hold, allocate, holds_release
-from ticketing import catalog
-from ticketing.cart_models import Cart, CartItem, CartStatus
-from ticketing.order_models import OrderStatus
+from ticketing.models import Cart, CartItem, CartStatus, OrderStatus
+from ticketing.selectors import catalog
 from ticketing.services import eligibility
 from ticketing.services.sale_context import sale_match, sale_phases, sale_zone_sectors
 

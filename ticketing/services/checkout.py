@@ -52,9 +52,16 @@ from payments.tasks import payment_refund_all
 from queueing.services import queue_window_complete
 from seating.models import GeneralAdmissionHold, HoldStatus, Match, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
-from ticketing.cart_models import Cart, CartItem, CartStatus
-from ticketing.models import Profile, User
-from ticketing.order_models import Order, OrderItem, OrderStatus
+from ticketing.models import (
+    Cart,
+    CartItem,
+    CartStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Profile,
+    User,
+)
 from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue

@@ -13,7 +13,7 @@ from core.pii import keyed_hash
 from payments.models import Payment
 from payments.pricing import OrderAmounts
 from seating.models import Match
-from ticketing.order_models import Order, OrderItem, OrderStatus, Ticket
+from ticketing.models import Order, OrderItem, OrderStatus, Ticket
 from ticketing.services.checkout import order_notify_completed, order_number
 from ticketing.services.tickets import tickets_issue
 

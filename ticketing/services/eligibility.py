@@ -18,8 +18,7 @@ from django.db.models import Sum
 
 from core.errors import Forbidden
 from seating.models import PhaseType, SalesPhase
-from ticketing.cart_models import CartItem, CartStatus
-from ticketing.order_models import OrderItem, OrderStatus
+from ticketing.models import CartItem, CartStatus, OrderItem, OrderStatus
 
 
 @dataclass(frozen=True)

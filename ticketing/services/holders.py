@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.sql import marks
-from ticketing.models import CROATIA, Profile, SavedProfile
-from ticketing.order_models import HolderSource
+from ticketing.models import CROATIA, HolderSource, Profile, SavedProfile
 from ticketing.services.profiles import age_on, identity_check
 
 HOLDER_IDENTITY = ("first_name", "last_name", "date_of_birth", "nationality", "oib",

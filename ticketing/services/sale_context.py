@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
 from seating.models import Match, MatchSector, PriceCategory, SalesPhase
-from ticketing import catalog
+from ticketing.selectors import catalog
 
 _entries: dict[tuple, tuple[float, object]] = {}
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from core.sql import db_datetime
-from ticketing.order_models import Order, Ticket, TicketStatus
+from ticketing.models import Order, Ticket, TicketStatus
 
 BARCODE_DIGITS = 18
 QR_PREFIX = "HNS1"

@@ -8,7 +8,6 @@ GET  /api/tickets/<id>                   a ticket, showing more as kick-off near
 
 from decimal import Decimal
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -17,7 +16,9 @@ from rest_framework.views import APIView
 from core.drf import validated
 from core.pii import mask
 from payments.models import Payment
-from ticketing.order_models import Order, OrderItem
+from ticketing.models import Order, OrderItem
+from ticketing.selectors.orders import OrderLine, order_lines, order_payments
+from ticketing.serializers import HolderIn
 from ticketing.services import checkout as checkouts
 from ticketing.services import tickets as ticket_service
 from ticketing.services.tickets import Tier
@@ -26,20 +27,6 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 # --- Serializers ----------------------------------------------------------------------------
-
-class HolderIn(serializers.Serializer):
-    """A saved profile, or the holder's details typed in. The first holder is always the
-    buyer's default profile: send `{}` (or the same details) for it."""
-
-    saved_profile_id = serializers.IntegerField(min_value=1, required=False)
-    first_name = serializers.CharField(max_length=100, required=False)
-    last_name = serializers.CharField(max_length=100, required=False)
-    date_of_birth = serializers.DateField(required=False)
-    nationality = serializers.CharField(max_length=2, required=False)
-    oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    passport_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-
 
 class CheckoutIn(serializers.Serializer):
     cart_id = serializers.IntegerField(min_value=1)
@@ -128,33 +115,11 @@ def _match_data(match) -> dict:
             "kick_off_time": _time(match.kick_off_time)}
 
 
-# The items and their tickets in one plain-SQL read, as tuples: every fan reads their order,
-# and building the ORM query (or model instances) cost more than running it.
-ORDER_ITEMS_SQL = (
-    "SELECT i.id, i.first_name, i.last_name, i.holder_source, i.is_minor, i.oib, i.unit_price,"
-    " s.code, z.name, seat.row_label, seat.seat_number, t.id, t.status, t.holder_name"
-    " FROM ticketing_orderitem i"
-    " JOIN seating_matchsector s ON s.id = i.match_sector_id"
-    " JOIN seating_pricecategory z ON z.id = i.price_category_id"
-    " LEFT JOIN seating_seatinventory seat ON seat.id = i.inventory_id"
-    " LEFT JOIN ticketing_ticket t ON t.order_item_id = i.id"
-    " WHERE i.order_id = %s ORDER BY i.id")
-_oib = OrderItem._meta.get_field("oib")
-
-
-def _order_items(order_id: int) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(ORDER_ITEMS_SQL, [order_id])
-        return cursor.fetchall()
-
-
-def _item_data(row: tuple) -> dict:
-    (item_id, first_name, last_name, holder_source, is_minor, oib, unit_price,
-     sector, zone, seat_row, seat_number, *_ticket) = row
-    return {"id": item_id, "holder_name": f"{first_name} {last_name}".strip(),
-            "holder_source": holder_source, "is_minor": bool(is_minor),
-            "oib": mask(_oib.from_db_value(oib, None, connection)), "sector": sector,
-            "zone": zone, "row": seat_row, "seat": seat_number, "price": _price(unit_price)}
+def _item_data(line: OrderLine) -> dict:
+    return {"id": line.item_id, "holder_name": line.holder_name,
+            "holder_source": line.holder_source, "is_minor": line.is_minor,
+            "oib": mask(line.oib), "sector": line.sector, "zone": line.zone, "row": line.row,
+            "seat": line.seat, "price": _price(line.unit_price)}
 
 
 def _new_item_data(item: OrderItem) -> dict:
@@ -165,10 +130,9 @@ def _new_item_data(item: OrderItem) -> dict:
             "row": item.row_label, "seat": item.seat_number, "price": _price(item.unit_price)}
 
 
-def _ticket_summary(row: tuple) -> dict:
-    item_id, ticket_id, ticket_status, holder_name = row[0], *row[11:]
-    return {"id": ticket_id, "status": ticket_status, "holder_name": holder_name,
-            "order_item_id": item_id}
+def _ticket_summary(line: OrderLine) -> dict:
+    return {"id": line.ticket_id, "status": line.ticket_status,
+            "holder_name": line.ticket_holder_name, "order_item_id": line.item_id}
 
 
 def _payment_data(payment: Payment | None) -> dict | None:
@@ -176,13 +140,6 @@ def _payment_data(payment: Payment | None) -> dict | None:
         return None
     return {"provider": str(payment.provider), "status": str(payment.status),
             "client_secret": payment.client_secret, "failure_message": payment.failure_message}
-
-
-def _order_payments(order: Order) -> list[Payment]:
-    """Every payment of the order (its refunds count them all), the current attempt's too."""
-    return list(Payment.objects.raw(
-        "SELECT * FROM payments_payment WHERE reference = %s OR idempotency_key = %s",
-        [order.payment_reference, order.payment_idempotency_key]))
 
 
 def _order_data(order: Order, *, payments: list[Payment] | None = None,
@@ -193,13 +150,13 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None,
     if new_items is not None:  # just written: no tickets yet
         items, tickets = [_new_item_data(item) for item in new_items], []
     else:
-        rows = _order_items(order.pk)
-        items = [_item_data(row) for row in rows]
-        tickets = [_ticket_summary(row)
-                   for row in sorted((row for row in rows if row[11] is not None),
-                                     key=lambda row: row[11])]
+        lines = order_lines(order.pk)
+        items = [_item_data(line) for line in lines]
+        tickets = [_ticket_summary(line)
+                   for line in sorted((line for line in lines if line.ticket_id is not None),
+                                      key=lambda line: line.ticket_id)]
     if payments is None:
-        payments = _order_payments(order)
+        payments = order_payments(order)
     refunded = sum((p.refunded_amount for p in payments if p.reference == order.payment_reference),
                    Decimal("0.00"))
     return {

@@ -160,6 +160,3 @@ class SavedProfile(IdentityDocument):
     def __str__(self):
         return f"{self.full_name} (saved by {self.user})"
 
-
-from ticketing.cart_models import Cart, CartItem, CartStatus  # noqa: E402, F401
-from ticketing.order_models import Order, OrderItem, OrderStatus, Ticket  # noqa: E402, F401

@@ -14,7 +14,7 @@ from django.db import models
 from core.pii import EncryptedTextField, mask
 from payments.models import Payment
 from seating.models import GeneralAdmissionHold, Match, MatchSector, PriceCategory, SeatInventory
-from ticketing.cart_models import Cart, CartItem
+from ticketing.models.carts import Cart, CartItem
 
 
 class OrderStatus(models.TextChoices):

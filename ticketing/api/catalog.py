@@ -1,5 +1,5 @@
 """Public match catalogue API (E4-F1, E4-F2): no login needed. Views read through
-`ticketing.catalog` and render with an output serializer."""
+`ticketing.selectors.catalog` and render with an output serializer."""
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ticketing import catalog
+from ticketing.selectors import catalog
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 

@@ -1,0 +1,27 @@
+from ticketing.models.accounts import (
+    CROATIA,
+    ApiSession,
+    IdentityDocument,
+    Profile,
+    SavedProfile,
+    User,
+    UserManager,
+    UserStatus,
+)
+from ticketing.models.carts import Cart, CartItem, CartStatus
+from ticketing.models.orders import (
+    MONEY,
+    HolderSource,
+    Order,
+    OrderItem,
+    OrderSource,
+    OrderStatus,
+    Ticket,
+    TicketStatus,
+)
+
+__all__ = [
+    "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartStatus", "HolderSource",
+    "IdentityDocument", "Order", "OrderItem", "OrderSource", "OrderStatus", "Profile",
+    "SavedProfile", "Ticket", "TicketStatus", "User", "UserManager", "UserStatus",
+]
