@@ -38,6 +38,8 @@ def production_env(*, db_name: str, redis_url: str, cache_prefix: str, sso_key_f
         "CACHE_KEY_PREFIX": cache_prefix,
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
+        "PAYMENTS_LOCAL_ENABLED": "true",  # the drivers pay through the local provider
+        "SECURE_SSL_REDIRECT": "false",  # the drivers speak plain HTTP to 127.0.0.1
         **extra,
     }
 

@@ -17,6 +17,13 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="  # base64 of a 32-byte dev key
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# DEBUG defaults to on for the embedded default only: a PostgreSQL database means a real
+# deployment (or CI), which must say which it is, so production is never reached with DEBUG on.
+if "DJANGO_DEBUG" not in env.ENVIRON and env.str("DATABASE_URL", default="").startswith(
+        ("postgres://", "postgresql://", "pgsql://", "postgis://")):
+    raise ImproperlyConfigured(
+        "DATABASE_URL points at PostgreSQL but DJANGO_DEBUG is not set: set DJANGO_DEBUG=false "
+        "in production (or DJANGO_DEBUG=true to develop or test on PostgreSQL).")
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -27,17 +34,52 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default="")
 
+# Secrets published somewhere (this file, .env.example, docker-compose.yml, the README) or
+# guessable; production refuses them, and any secret shorter than SECRET_MIN_LENGTH.
+SECRET_MIN_LENGTH = 50
+KNOWN_WEAK_SECRETS = {
+    DEV_SECRET_KEY, DEV_FIELD_KEY, "dev-only-field-hash-key", "change-me", "changeme",
+    "change_me", "secret", "short", "password", "django-insecure",
+    "compose-only-secret-change-me-0123456789abcdef", "compose-only-hash-key",
+    "Y29tcG9zZS1vbmx5LWtleS1jaGFuZ2UtbWUtMzJieXQ=",
+}
+
+
+def secret_problem(value: str, *, min_length: int = SECRET_MIN_LENGTH) -> str | None:
+    """Why `value` is no production secret, or None. Few distinct characters ("x" * 50) or an
+    example value with something appended ("change-me-please") count as weak too."""
+    lowered = value.strip().lower()
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(value)) < 10:
+        return "has fewer than 10 distinct characters"
+    if any(known.lower() in lowered for known in KNOWN_WEAK_SECRETS if len(known) >= 6):
+        return "is (or contains) a published example value"
+    return None
+
+
 if not DEBUG:
     if SECRET_KEY == DEV_SECRET_KEY:
         raise ImproperlyConfigured(
             "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the built-in development key: "
             "set DJANGO_SECRET_KEY to a long random value."
         )
+    if problem := secret_problem(SECRET_KEY):
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is off but DJANGO_SECRET_KEY {problem}: set DJANGO_SECRET_KEY to a "
+            "long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
     if not FIELD_ENCRYPTION_KEYS or not FIELD_HASH_KEY:
         raise ImproperlyConfigured(
             "DJANGO_DEBUG is off but personal-data keys are missing: set FIELD_ENCRYPTION_KEYS "
             "(comma-separated Fernet keys, newest first) and FIELD_HASH_KEY."
         )
+    if problem := secret_problem(FIELD_HASH_KEY, min_length=32):
+        raise ImproperlyConfigured(f"DJANGO_DEBUG is off but FIELD_HASH_KEY {problem}: set it "
+                                   "to a long random value.")
+    if KNOWN_WEAK_SECRETS.intersection(FIELD_ENCRYPTION_KEYS):
+        raise ImproperlyConfigured("DJANGO_DEBUG is off but FIELD_ENCRYPTION_KEYS holds a "
+                                   "published example key: generate your own Fernet key.")
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEV_FIELD_KEY]
 FIELD_HASH_KEY = FIELD_HASH_KEY or "dev-only-field-hash-key"
 
@@ -192,6 +234,11 @@ if not DEBUG and not (SSO_PUBLIC_KEY or SSO_PUBLIC_KEY_FILE or SSO_JWKS_URL):
 
 # --- API tokens -----------------------------------------------------------------------------
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+if not DEBUG and (problem := secret_problem(JWT_SIGNING_KEY)):
+    raise ImproperlyConfigured(
+        f"DJANGO_DEBUG is off but JWT_SIGNING_KEY {problem}: set JWT_SIGNING_KEY to a long "
+        "random value (or leave it unset to use DJANGO_SECRET_KEY)."
+    )
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=15))
 REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7))
 
@@ -200,7 +247,19 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")  # Stripe.js in the portal
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "local")
+# The local provider completes payments without any money (the demo's "pay" button and
+# `pay-local`): it exists only where explicitly enabled, by default only with DEBUG on.
+PAYMENTS_LOCAL_ENABLED = env.bool("PAYMENTS_LOCAL_ENABLED", default=DEBUG)
+PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else (
+    "local" if PAYMENTS_LOCAL_ENABLED else ""))
+if not DEBUG and PAYMENTS_PROVIDER != "stripe" and not PAYMENTS_LOCAL_ENABLED:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off and no payment provider is configured: set STRIPE_SECRET_KEY and "
+        "STRIPE_WEBHOOK_SECRET (or PAYMENTS_LOCAL_ENABLED=true for a demo without real money)."
+    )
+if not DEBUG and PAYMENTS_PROVIDER == "stripe" and not STRIPE_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off and PAYMENTS_PROVIDER is stripe but STRIPE_SECRET_KEY is not set.")
 
 # --- Push (Firebase Cloud Messaging HTTP v1) ------------------------------------------------
 FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")

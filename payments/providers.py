@@ -167,6 +167,7 @@ def provider(name: str | None = None) -> StripeProvider | LocalProvider:
     name = name or settings.PAYMENTS_PROVIDER
     if name == Provider.STRIPE:
         return StripeProvider()
-    if name == Provider.LOCAL:
+    if name == Provider.LOCAL and settings.PAYMENTS_LOCAL_ENABLED:
         return LocalProvider()
-    raise ServiceUnavailable(f"Unknown payment provider {name!r} (PAYMENTS_PROVIDER).")
+    raise ServiceUnavailable(f"Payment provider {name!r} is unknown or not enabled "
+                             "(PAYMENTS_PROVIDER, PAYMENTS_LOCAL_ENABLED).")

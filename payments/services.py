@@ -298,6 +298,8 @@ def _refund_check(payment: Payment, amount: Decimal) -> None:
 def payment_local_complete(*, payment: Payment) -> Payment:
     """Complete a local-provider payment the way Stripe would: a signed
     `payment_intent.succeeded` event through `webhook_handle`."""
+    if not settings.PAYMENTS_LOCAL_ENABLED:  # no free orders where the demo is not enabled
+        raise NotFound("Not found.")
     if payment.provider != Provider.LOCAL:
         raise Conflict("Only payments with the local provider can be completed here.")
     if not payment.provider_payment_id:

@@ -271,7 +271,7 @@ def claim_for_user(*, user, claim_id: int) -> QuotaClaim:
 
 def claim_pay_local(*, user, claim_id: int) -> QuotaClaim:
     """The embedded demo's pay button: completes the local payment through the webhook path."""
-    if settings.PAYMENTS_PROVIDER != "local":
+    if settings.PAYMENTS_PROVIDER != "local" or not settings.PAYMENTS_LOCAL_ENABLED:
         raise NotFound("Not found.")
     claim = claim_for_user(user=user, claim_id=claim_id)
     payment = Payment.objects.filter(idempotency_key=claim.payment_idempotency_key).first()

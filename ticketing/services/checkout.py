@@ -288,7 +288,7 @@ def order_payment_retry(*, user, order_id: int, request=None) -> Checkout:
 def order_pay_local(*, user, order_id: int) -> Order:
     """The embedded demo's "pay" button: completes the current attempt's local payment through
     the signed-webhook path, exactly as Stripe's webhook would."""
-    if settings.PAYMENTS_PROVIDER != "local":
+    if settings.PAYMENTS_PROVIDER != "local" or not settings.PAYMENTS_LOCAL_ENABLED:
         raise NotFound("Not found.")
     order = order_for_buyer(user=user, order_id=order_id)
     if order.status != OrderStatus.PENDING_PAYMENT:
