@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_DEBUG", "true")  # PostgreSQL needs it said; DEBUG is set below
 
 import django
 
@@ -34,7 +35,7 @@ django.setup()
 from _setup import host_speed  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from core.errors import Conflict  # noqa: E402
@@ -62,10 +63,19 @@ TEAMS = {"home_team": "Hrvatska", "away_team": "Francuska"}
 settings.DEBUG = bool(os.environ.get("BENCH_DEBUG"))
 
 
+def audit_purge(logs) -> None:
+    """Delete the bench's own seat audit rows, in its own database: the log is append-only (a
+    trigger, seating 0005), so the purge runs as a replication session, which fires none."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        logs.delete()
+
+
 def build_match() -> Match:
     """Only the bench's own match and stadium are replaced: the database may hold other
     benchmarks' data."""
-    SeatAuditLog.objects.filter(inventory__match__in=Match.objects.filter(**TEAMS)).delete()
+    audit_purge(SeatAuditLog.objects.filter(inventory__match__in=Match.objects.filter(**TEAMS)))
     Match.objects.filter(**TEAMS).delete()
     Stadium.objects.filter(name="Bench Maksimir").delete()
     stadium = Stadium.objects.create(name="Bench Maksimir", city="Zagreb")
@@ -94,7 +104,7 @@ def fill(match: Match, share: float) -> None:
     """Sell `share` of every sector from the best rows outward; 5 % of those come back."""
     SeatInventory.objects.filter(match=match).update(
         status=SeatStatus.AVAILABLE, hold_owner="", hold_expires_at=None, held_by=None)
-    SeatAuditLog.objects.filter(inventory__match=match).delete()
+    audit_purge(SeatAuditLog.objects.filter(inventory__match=match))
     if not share:
         analyze()
         return

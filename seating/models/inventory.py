@@ -97,13 +97,19 @@ class SeatInventory(models.Model):
 
 
 class SeatAuditLog(models.Model):
-    inventory = models.ForeignKey(SeatInventory, on_delete=models.CASCADE,
-                                  related_name="audit_logs")
+    """Append-only: on PostgreSQL a trigger rejects UPDATE, DELETE and (but for the table's
+    owner) TRUNCATE (migration 0005). So the log outlives what it describes: the seat and the
+    user are plain references that deleting a replaced stadium configuration or a user leaves
+    alone (null=True only so that lists join them with LEFT JOIN and still show such rows)."""
+
+    inventory = models.ForeignKey(SeatInventory, null=True, on_delete=models.DO_NOTHING,
+                                  db_constraint=False, related_name="audit_logs")
     from_status = models.CharField(max_length=11, choices=SeatStatus.choices)
     to_status = models.CharField(max_length=11, choices=SeatStatus.choices)
     reason = models.CharField(max_length=200)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+")
     hold_owner = models.CharField(max_length=40, blank=True)
     order_id = models.BigIntegerField(null=True, blank=True)
     ticket_id = models.BigIntegerField(null=True, blank=True)
