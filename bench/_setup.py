@@ -39,6 +39,7 @@ def production_env(*, db_name: str, redis_url: str, cache_prefix: str, sso_key_f
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
         "PAYMENTS_LOCAL_ENABLED": "true",  # the drivers pay through the local provider
+        "DEMO_DATA_ALLOWED": "true",  # the drivers sell seed_demo's match
         "SECURE_SSL_REDIRECT": "false",  # the drivers speak plain HTTP to 127.0.0.1
         **extra,
     }

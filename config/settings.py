@@ -351,6 +351,8 @@ QUOTA_CLAIM_MINUTES = 20  # how long a claim holds its seats between step 1 and 
 QUOTA_EXPIRY_WARNING_DAYS = 3  # the dashboard highlights a quota this close to its date
 QUOTA_MAGIC_LINK_DAYS = env.int("QUOTA_MAGIC_LINK_DAYS", default=14)
 QUOTA_IMPORT_MAX_ROWS = 50
+# `seed_demo` creates admin@hns.example with the published demo password: only where allowed.
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=DEBUG)
 APP_DEEPLINK_BASE = env.str("APP_DEEPLINK_BASE", default="hnstickets://")
 CELERY_BEAT_SCHEDULE["quota-claim-expiry"] = {"task": "quotas.tasks.claims_expire",
                                               "schedule": 60.0}

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from quotas import demo as quotas_demo
@@ -12,6 +12,10 @@ class Command(BaseCommand):
     help = "Load the demo data (idempotent) and print where to go and how to sign in."
 
     def handle(self, **_):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo creates accounts with a published password and is refused with "
+                "DJANGO_DEBUG off; set DEMO_DATA_ALLOWED=true only for a throwaway demo.")
         with transaction.atomic():
             logins = accounts_demo.seed_accounts()
             matches = seating_demo.seed_matches()
