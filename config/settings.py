@@ -284,6 +284,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/min")},
 }
+# /api/docs/ and /api/schema/: off (404) in production unless turned on.
+API_DOCS_ENABLED = env.bool("API_DOCS_ENABLED", default=DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "HNS Ticketing API",
     "DESCRIPTION": "Fans' mobile app, quota portal and back-office API. Errors always have the "

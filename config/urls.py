@@ -1,8 +1,26 @@
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
+
+
+def docs_only(view):
+    """The API docs and schema answer 404 unless API_DOCS_ENABLED (default: DEBUG): in
+    production they would describe every endpoint to anyone."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not settings.API_DOCS_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
 
 api_patterns = [
     path("", include("ticketing.urls")),
@@ -11,8 +29,10 @@ api_patterns = [
     path("", include("queueing.urls")),
     path("", include("payments.urls")),
     path("", include("quotas.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", docs_only(SpectacularAPIView.as_view()), name="api-schema"),
+    # The split view serves its start-up script from ?script, so no inline script (CSP).
+    path("docs/", docs_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
 ]
 
 urlpatterns = [
