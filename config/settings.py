@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,6 +98,8 @@ INSTALLED_APPS = [
     "import_export",
     "hijack",
     "channels",
+    "axes",
+    "csp",
     "core",
     "ticketing",
     "seating",
@@ -108,6 +111,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +121,7 @@ MIDDLEWARE = [
     "core.audit.MasqueradeAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +129,55 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 AUTH_USER_MODEL = "ticketing.User"
 LOGIN_URL = "/admin/login/"
+# Password logins (the admin's form) go through django-axes first: after AXES_FAILURE_LIMIT
+# wrong passwords for one account, or from one client address, that account or address is
+# locked for AXES_COOLOFF_MINUTES, even with the right password. The account lock holds however
+# the attacker rotates addresses; the address is REMOTE_ADDR (behind a proxy, let uvicorn set
+# it from the proxy's header with FORWARDED_ALLOW_IPS, or every client shares the proxy's).
+# Attempts and lockouts are logged and listed in the admin (Axes). The SSO and magic-link
+# logins check no password and never call authenticate().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # what authenticate() gets (axes' default: "email")
+AXES_RESET_ON_SUCCESS = True
+
+# --- HTTPS and browser security (production defaults pass `manage.py check --deploy`) ------
+# Behind a TLS-terminating proxy that always sets X-Forwarded-Proto, set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https so Django sees HTTPS requests as such
+# (never without such a proxy: a client could then claim HTTPS).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP inside
+if env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Content-Security-Policy (django-csp): scripts only from here and Stripe.js (the portal's
+# card payments), nothing framed but Stripe's, no plugins, forms post only here. Inline styles
+# stay allowed: email templates are inline-styled by nature and previewed in the admin.
+STRIPE_JS = "https://js.stripe.com"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, STRIPE_JS, "https://*.js.stripe.com"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "https://*.stripe.com"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, "https://api.stripe.com"],  # SELF covers same-host WebSockets
+        "frame-src": [STRIPE_JS, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 
 TEMPLATES = [
     {
@@ -296,6 +350,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # `check --deploy` builds the schema and warns about its naming; that matters only where
+    # the schema is served (its warnings show with API_DOCS_ENABLED=true).
+    "ENABLE_DJANGO_DEPLOY_CHECK": API_DOCS_ENABLED,
 }
 
 # --- i18n, static ---------------------------------------------------------------------------

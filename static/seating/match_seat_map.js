@@ -2,6 +2,9 @@
 // them by click or drag-box, and changes their status through the inventory API.
 (function () {
   "use strict";
+  // Choosing a sector reloads the page for it (no inline handler: the CSP allows none).
+  const sectorSelect = document.getElementById("sector-select");
+  if (sectorSelect) sectorSelect.addEventListener("change", () => sectorSelect.form.submit());
   const config = JSON.parse(document.getElementById("seat-map-config").textContent);
   const svg = document.getElementById("seat-map");
   if (!svg || !config.sectorId) return;

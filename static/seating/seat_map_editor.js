@@ -12,6 +12,8 @@
   const directionSelect = document.getElementById("editor-direction");
   const total = document.getElementById("editor-total");
   const csrf = document.querySelector("#seat-editor-form [name=csrfmiddlewaretoken]").value;
+  // The controls never submit as a form (no inline handler: the CSP allows none).
+  document.getElementById("seat-editor-form").addEventListener("submit", (e) => e.preventDefault());
 
   const map = config.seatMap;
   let rows = map.dimensions.rows;
