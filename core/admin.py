@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.utils.html import escape, format_html
 
+from core.email_templates import email_render
 from core.models import AuditEvent, EmailLog, EmailTemplate, PushLog, PushToken
-from core.notifications import email_render
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -5,26 +5,24 @@ SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all).
 Every order sold logs an email and a push, so those reads and inserts are plain SQL: building
 the ORM statements cost more than the database spent running them."""
 
-from functools import lru_cache
-
 from django.db import connection, transaction
-from django.template import engines
 from django.utils import timezone
 
 from core.audit import scrub
+from core.email_templates import subject_render
 from core.errors import NotFound
 from core.fcm import fcm_configured
 from core.locks import lock_wait
 from core.models import (
     EmailLog,
     EmailStatus,
-    EmailTemplate,
     PushLog,
     PushPriority,
     PushStatus,
     PushToken,
 )
 from core.sql import insert_rows, marks
+from core.tasks import email_deliver, push_deliver
 from core.transactions import enqueue_on_commit
 
 
@@ -40,27 +38,6 @@ class TemplateKey:
     MATCH_CANCELLATION = "match_cancellation"
     QUEUE_TURN = "queue_turn"
     REFUND = "refund"
-
-
-@lru_cache(maxsize=256)
-def _compiled(source: str, *, autoescape: bool):
-    """A template source compiled once per process. Keyed by the text itself, so an edited
-    template is compiled anew and a stale one is never served; rendering a compiled template
-    is thread-safe (Django's cached loader relies on it too)."""
-    if not autoescape:
-        source = "{% autoescape off %}" + source + "{% endautoescape %}"
-    return engines["django"].from_string(source)
-
-
-def _subject(source: str, variables: dict) -> str:
-    return " ".join(_compiled(source, autoescape=False).render(variables).split())
-
-
-def email_render(template: EmailTemplate, variables: dict) -> tuple[str, str, str]:
-    """(subject, text body, HTML body). HTML is autoescaped; subject and text are not."""
-    return (_subject(template.subject, variables),
-            _compiled(template.body_text, autoescape=False).render(variables),
-            _compiled(template.body_html, autoescape=True).render(variables))
 
 
 def _active_subject(template_key: str) -> str | None:
@@ -79,11 +56,10 @@ def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
     if subject is None:
         raise NotFound(f"No active email template '{template_key}'.", code="template_not_found")
     log = EmailLog(template_key=template_key, recipient_email=to,
-                   subject=_subject(subject, variables)[:200], variables_json=scrub(variables),
+                   subject=subject_render(subject, variables)[:200],
+                   variables_json=scrub(variables),
                    status=EmailStatus.QUEUED, created_at=timezone.now())
     insert_rows([log])
-    from core.tasks import email_deliver
-
     enqueue_on_commit(email_deliver, log.pk, variables)
     return log
 
@@ -141,8 +117,6 @@ def push_send_many(*, users: list, notification_type: str, title: str, body: str
         else:
             logs += [log(user, t, PushStatus.QUEUED) for t in tokens]
     insert_rows(logs)
-    from core.tasks import push_deliver
-
     for entry in logs:
         if entry.status == PushStatus.QUEUED:
             enqueue_on_commit(push_deliver, entry.pk)

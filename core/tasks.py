@@ -10,6 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.utils import timezone
 
+from core.email_templates import email_render
 from core.fcm import FcmError, fcm_client
 from core.models import (
     EmailLog,
@@ -20,7 +21,6 @@ from core.models import (
     PushStatus,
     PushToken,
 )
-from core.notifications import email_render
 
 logger = logging.getLogger(__name__)
 

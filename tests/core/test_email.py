@@ -8,9 +8,10 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from core.email_templates import email_render
 from core.errors import NotFound
 from core.models import EmailLog, EmailStatus, EmailTemplate
-from core.notifications import email_render, email_send
+from core.notifications import email_send
 from core.tasks import email_deliver
 
 SEEDED_KEYS = {
