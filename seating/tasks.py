@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
+from seating.services.bulk_status import bulk_status_job_run
 from seating.services.inventory import ga_holds_release_expired, holds_release_expired
-from seating.services.seat_admin import bulk_status_job_run
 
 
 @shared_task

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from seating.models import BulkStatusJob, SeatAuditLog, SeatInventory, SeatStatus
-from seating.services import seat_admin
+from seating.services import bulk_status, seat_admin
 from seating.services.inventory import seats_transition
 from tests.seating.inventory_fixtures import inventory_make
 
@@ -111,7 +111,7 @@ def test_it_skips_seats_whose_status_cannot_change_that_way(api, bulk, sector):
 def test_it_processes_in_batches_recording_progress(manager, sector,
                                                    django_capture_on_commit_callbacks,
                                                    monkeypatch):
-    monkeypatch.setattr(seat_admin, "BULK_BATCH_SIZE", 10)
+    monkeypatch.setattr(bulk_status, "BULK_BATCH_SIZE", 10)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = seat_admin.bulk_status_job_create(match_id=sector.match_id, to_status="BLOCKED",
                                                 reason="concert stage", actor=manager,
@@ -120,13 +120,13 @@ def test_it_processes_in_batches_recording_progress(manager, sector,
     assert BulkStatusJob.objects.get(pk=job.pk).status == "PENDING"
 
     progress = []
-    real_transition = seat_admin.seats_transition
+    real_transition = bulk_status.seats_transition
 
     def watched(**kwargs):  # the real transition, noting the progress a poller would see
         progress.append(BulkStatusJob.objects.get(pk=job.pk).processed)
         return real_transition(**kwargs)
 
-    monkeypatch.setattr(seat_admin, "seats_transition", watched)
+    monkeypatch.setattr(bulk_status, "seats_transition", watched)
     callbacks[0]()
 
     assert progress == [0, 10, 20, 30, 40, 50, 60, 70]
@@ -134,7 +134,7 @@ def test_it_processes_in_batches_recording_progress(manager, sector,
     assert (job.status, job.total, job.processed, job.changed) == ("DONE", 72, 72, 72)
     assert job.finished_at is not None
     # A second run of the same job (a redelivered task) does nothing.
-    assert seat_admin.bulk_status_job_run(job_id=job.id) is None
+    assert bulk_status.bulk_status_job_run(job_id=job.id) is None
 
 
 def test_it_validates_the_request(bulk, sector):
