@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.status import StatusMachine
 from payments.pricing import CURRENCY
 
 
@@ -26,15 +27,13 @@ class PaymentStatus(models.TextChoices):
 
 # The only moves a payment makes. FAILED -> PENDING is the fan retrying with another card; a
 # second partial refund keeps PARTIALLY_REFUNDED or completes it.
-PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
-    PaymentStatus.FAILED: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED}),
-    PaymentStatus.SUCCEEDED: frozenset(
-        {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}),
-    PaymentStatus.PARTIALLY_REFUNDED: frozenset(
-        {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}),
-    PaymentStatus.REFUNDED: frozenset(),
-}
+PAYMENT_STATUS = StatusMachine("payment", {
+    PaymentStatus.PENDING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
+    PaymentStatus.FAILED: {PaymentStatus.PENDING, PaymentStatus.SUCCEEDED},
+    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED},
+    PaymentStatus.PARTIALLY_REFUNDED: {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED},
+    PaymentStatus.REFUNDED: set(),
+})
 
 
 class Payment(models.Model):

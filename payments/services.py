@@ -27,7 +27,7 @@ from core.locks import lock_first, lock_one
 from core.sql import db_datetime, insert_rows, marks
 from payments import signals
 from payments.models import (
-    PAYMENT_TRANSITIONS,
+    PAYMENT_STATUS,
     Debt,
     Payment,
     PaymentStatus,
@@ -52,14 +52,8 @@ def _send_on_commit(signal, payment: Payment) -> None:
 
 
 def _transition(payment: Payment, to_status: str, **fields) -> None:
-    """Move a locked payment along PAYMENT_TRANSITIONS and save the changed fields."""
-    if to_status not in PAYMENT_TRANSITIONS[payment.status]:
-        allowed = ", ".join(sorted(PAYMENT_TRANSITIONS[payment.status])) or "nothing"
-        raise InvalidTransition(
-            f"A {payment.status} payment cannot become {to_status} (allowed: {allowed}).")
-    payment.status = to_status
-    for name, value in fields.items():
-        setattr(payment, name, value)
+    """Move a locked payment along PAYMENT_STATUS and save the changed fields."""
+    PAYMENT_STATUS.move(payment, to_status, **fields)
     payment.save(update_fields=["status", *fields, "updated_at"])
 
 
@@ -173,9 +167,7 @@ def _locked_payment(intent_id: str | None) -> Payment | None:
     return payment
 
 
-# The statuses a payment may succeed from, as PAYMENT_TRANSITIONS says.
-SUCCEEDS_FROM = sorted(status for status, allowed in PAYMENT_TRANSITIONS.items()
-                       if PaymentStatus.SUCCEEDED in allowed)
+SUCCEEDS_FROM = PAYMENT_STATUS.sources(PaymentStatus.SUCCEEDED)
 
 
 def _payment_succeed(intent_id: str | None, amount: Decimal, currency: str) -> Payment | None:

@@ -44,6 +44,7 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.locks import lock_first, lock_one, lock_rows
 from core.models import PushPriority
 from core.notifications import push_send, push_send_many
+from core.status import StatusMachine
 from queueing.channel_batch import group_send_many
 from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
 from seating.models import Match
@@ -62,11 +63,11 @@ WAIT_MESSAGE = "You need to wait for your turn in the queue before adding ticket
 DEEPLINK_BUY = "match/{match_id}/buy"
 DEEPLINK_QUEUE = "match/{match_id}/queue"
 
-TRANSITIONS = {
+QUEUE_STATUS = StatusMachine("queue entry", {
     QueueStatus.WAITING: {QueueStatus.ADMITTED, QueueStatus.LEFT, QueueStatus.DROPPED},
     # LEFT: the fan gave up an unused window, which frees its slot at once.
     QueueStatus.ADMITTED: {QueueStatus.COMPLETED, QueueStatus.EXPIRED, QueueStatus.LEFT},
-}
+})
 
 
 def user_group(match_id: int, user_id: int) -> str:
@@ -255,8 +256,7 @@ def _transition_all(entries: list[QueueEntry], to_status: str, **fields) -> None
     """_transition for entries in one status, in one UPDATE: all are claimed or none (Conflict).
     A field given as {entry id: value} is set per entry."""
     from_status = entries[0].status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise InvalidTransition(f"A {from_status} queue entry cannot become {to_status}.")
+    QUEUE_STATUS.check(from_status, to_status)
     values = {name: Case(*[When(pk=pk, then=Value(v)) for pk, v in value.items()],
                          output_field=QueueEntry._meta.get_field(name))
               if isinstance(value, dict) else value for name, value in fields.items()}
@@ -515,7 +515,7 @@ def queue_sweep(*, match: Match) -> dict:
 
 def queue_window_complete(*, match: Match, user) -> None:
     """Checkout finished: the window is COMPLETED and its slot frees at once. One conditional
-    UPDATE (ADMITTED -> COMPLETED in TRANSITIONS), since every sale's completion runs it."""
+    UPDATE (ADMITTED -> COMPLETED in QUEUE_STATUS), since every sale's completion runs it."""
     changed = QueueEntry.objects.filter(match=match, user=user,
                                         status=QueueStatus.ADMITTED).update(
         status=QueueStatus.COMPLETED, ended_at=timezone.now())

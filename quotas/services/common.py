@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_one, lock_rows
+from core.status import StatusMachine
 from core.transactions import broadcast_on_commit
 from payments.outcomes import payment_success_pending
 from quotas.models import (
@@ -29,18 +30,18 @@ from seating.models import SeatInventory, SeatStatus
 from seating.services.allocation import holds_release
 
 Q_ = QuotaStatus
-ROOT_TRANSITIONS: dict[str, frozenset[str]] = {
-    Q_.ACTIVE: frozenset({Q_.FULLY_CLAIMED, Q_.CANCELLED}),
-    Q_.FULLY_CLAIMED: frozenset({Q_.ACTIVE, Q_.CANCELLED}),  # ACTIVE again after a refund
-    Q_.CANCELLED: frozenset(),
-}
-SUBQUOTA_TRANSITIONS: dict[str, frozenset[str]] = {
-    Q_.ALLOCATED: frozenset({Q_.RESERVED, Q_.SOLD, Q_.RETRACTED, Q_.CANCELLED}),
-    Q_.RESERVED: frozenset({Q_.ALLOCATED, Q_.SOLD, Q_.CANCELLED}),
-    Q_.SOLD: frozenset({Q_.RESERVED, Q_.CANCELLED}),
-    Q_.RETRACTED: frozenset(),
-    Q_.CANCELLED: frozenset(),
-}
+ROOT_STATUS = StatusMachine("quota", {
+    Q_.ACTIVE: {Q_.FULLY_CLAIMED, Q_.CANCELLED},
+    Q_.FULLY_CLAIMED: {Q_.ACTIVE, Q_.CANCELLED},  # ACTIVE again after a refund
+    Q_.CANCELLED: set(),
+})
+SUBQUOTA_STATUS = StatusMachine("subquota", {
+    Q_.ALLOCATED: {Q_.RESERVED, Q_.SOLD, Q_.RETRACTED, Q_.CANCELLED},
+    Q_.RESERVED: {Q_.ALLOCATED, Q_.SOLD, Q_.CANCELLED},
+    Q_.SOLD: {Q_.RESERVED, Q_.CANCELLED},
+    Q_.RETRACTED: set(),
+    Q_.CANCELLED: set(),
+})
 CLOSED_STATUSES = frozenset({Q_.CANCELLED, Q_.RETRACTED})
 
 
@@ -49,10 +50,8 @@ def quota_transition(quota: Quota, to_status: str, *, actor=None, reason: str = 
     from_status = quota.status
     if from_status == to_status and not fields:
         return
-    table = SUBQUOTA_TRANSITIONS if quota.is_subquota else ROOT_TRANSITIONS
-    if from_status != to_status and to_status not in table[from_status]:
-        kind = "subquota" if quota.is_subquota else "quota"
-        raise InvalidTransition(f"A {from_status} {kind} cannot become {to_status}.")
+    if from_status != to_status:
+        (SUBQUOTA_STATUS if quota.is_subquota else ROOT_STATUS).check(from_status, to_status)
     quota.status = to_status
     for name, value in fields.items():
         setattr(quota, name, value)

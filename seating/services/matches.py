@@ -1,6 +1,6 @@
 """Matches (E2-F1) and their sales phases (E2-F2).
 
-A match moves through MATCH_TRANSITIONS only, via `match_status_change`. Deleting a match is a
+A match moves through MATCH_STATUS only, via `match_status_change`. Deleting a match is a
 soft delete: the row stays (orders and audit point at it) but every lookup treats it as gone.
 Sales phases of one match never overlap, and their eligibility rules must match the published
 JSON Schema (seating/schemas/eligibility_rules.json)."""
@@ -15,20 +15,21 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from core.audit import audit_record, snapshot
-from core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.locks import lock_first
+from core.status import StatusMachine
 from seating.models import Match, MatchStatus, SalesPhase, Stadium
 from seating.schemas import schema_load
 
 S = MatchStatus
 # The one place that says which match status may follow which.
-MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.PUBLISHED, S.CANCELLED}),
-    S.PUBLISHED: frozenset({S.ACTIVE, S.CANCELLED}),
-    S.ACTIVE: frozenset({S.CLOSED, S.CANCELLED}),
-    S.CLOSED: frozenset(),
-    S.CANCELLED: frozenset(),
-}
+MATCH_STATUS = StatusMachine("match", {
+    S.DRAFT: {S.PUBLISHED, S.CANCELLED},
+    S.PUBLISHED: {S.ACTIVE, S.CANCELLED},
+    S.ACTIVE: {S.CLOSED, S.CANCELLED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+})
 
 MATCH_FIELDS = ("home_team", "away_team", "competition", "kick_off_time", "venue", "match_type",
                 "is_numbered", "fee_percent")
@@ -117,11 +118,7 @@ def match_status_change(*, match_id: int, to_status: str, actor, reason: str = "
 def _status_change(match: Match, *, to_status: str, reason: str, actor, request) -> None:
     """On a match already locked by the caller."""
     current = match.status
-    if to_status not in MATCH_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(MATCH_TRANSITIONS[current])) or "nothing"
-        raise InvalidTransition(
-            f"A match cannot go from {current} to {to_status} (from {current}: {allowed}).",
-            field="status")
+    MATCH_STATUS.check(current, to_status, field="status")
     now = timezone.now()
     match.status = to_status
     fields = ["status", "updated_at"]

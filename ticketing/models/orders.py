@@ -6,7 +6,7 @@ and a payment known to `payments` only as the reference `order:<id>`. Tickets ar
 the payment succeeded while the cart's holds were still live. A quota claim becomes an order
 too (source QUOTA, no cart), recorded COMPLETED with its tickets once the claim completes
 (`ticketing.services.direct_orders`). Status moves only through `ticketing.services.checkout`
-(ORDER_TRANSITIONS there)."""
+(ORDER_STATUS there)."""
 
 from django.conf import settings
 from django.db import models

@@ -28,9 +28,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_clause, lock_first, lock_wait
 from core.sql import db_datetime, insert_rows
+from core.status import StatusMachine
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
@@ -40,9 +41,9 @@ from ticketing.selectors import catalog
 from ticketing.services import eligibility
 from ticketing.services.sale_context import sale_match, sale_phases, sale_zone_sectors
 
-TRANSITIONS = {
+CART_STATUS = StatusMachine("cart", {
     CartStatus.OPEN: {CartStatus.CHECKED_OUT, CartStatus.EXPIRED, CartStatus.RELEASED},
-}
+})
 EXPIRE_BATCH = 500
 ITEM_FIELDS = ("id", "cart_id", "quantity", "unit_price", "full_price", "discount_percent",
                "together", "warning", "inventory_id", "ga_hold_id",
@@ -127,8 +128,7 @@ def cart_mark_checked_out(*, cart_id: int, actor=None, reason: str = "paid") -> 
 def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:
     """Claim the cart in its current status and move it; the transitions table decides."""
     from_status = cart.status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise InvalidTransition(f"A {from_status} cart cannot become {to_status}.")
+    CART_STATUS.check(from_status, to_status)
     now = timezone.now()
     with connection.cursor() as cursor:  # every sale runs it (checkout), so plain SQL
         cursor.execute("UPDATE ticketing_cart SET status = %s, ended_at = %s, updated_at = %s"

@@ -38,6 +38,7 @@ from core.locks import lock_clause, lock_first, lock_one, lock_rows, lock_wait
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
 from core.sql import db_datetime, insert_rows, marks
+from core.status import StatusMachine
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.outcomes import payment_success_pending
@@ -66,14 +67,13 @@ from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue
 
-ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED,
-                                            OrderStatus.EXPIRED}),
-    OrderStatus.FAILED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED}),
-    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
-    OrderStatus.EXPIRED: frozenset({OrderStatus.REFUNDED}),
-    OrderStatus.REFUNDED: frozenset(),
-}
+ORDER_STATUS = StatusMachine("order", {
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.EXPIRED},
+    OrderStatus.FAILED: {OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED},
+    OrderStatus.COMPLETED: {OrderStatus.REFUNDED},
+    OrderStatus.EXPIRED: {OrderStatus.REFUNDED},
+    OrderStatus.REFUNDED: set(),
+})
 REFERENCE_PREFIX = "order:"
 
 
@@ -99,13 +99,8 @@ def order_id_from_reference(reference: str) -> int | None:
 
 def _transition(order: Order, to_status: str, *, actor=None, reason: str = "",
                 **fields) -> None:
-    """Move a locked order along ORDER_TRANSITIONS, save what changed, audit it."""
-    from_status = order.status
-    if to_status not in ORDER_TRANSITIONS[from_status]:
-        raise InvalidTransition(f"A {from_status} order cannot become {to_status}.")
-    order.status = to_status
-    for name, value in fields.items():
-        setattr(order, name, value)
+    """Move a locked order along ORDER_STATUS, save what changed, audit it."""
+    from_status = ORDER_STATUS.move(order, to_status, **fields)
     order.updated_at = timezone.now()
     _order_update(order, ["status", *fields, "updated_at"])
     audit_record(actor=actor, action=f"order.{to_status.lower()}", obj=order,
