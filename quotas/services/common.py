@@ -8,6 +8,7 @@ seat inventory rows are only locked after the root (never the other way round)."
 from collections import Counter
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
@@ -136,16 +137,25 @@ def is_holder(user, quota: Quota) -> bool:
         or quota.recipient_email.lower() == (user.email or "").lower()))
 
 
+def recipient_account(email: str):
+    """The existing account of a recipient's email, or None: a quota addressed to an email
+    without an account is bound to it when the account is created (`quotas_bind_account`)."""
+    return get_user_model().objects.filter(email__iexact=email).first()
+
+
+def quotas_bind_account(user) -> int:
+    """Bind the quotas addressed to a new account's email that have no account yet."""
+    return Quota.objects.filter(recipient_email__iexact=user.email,
+                                recipient_user__isnull=True).update(recipient_user=user)
+
+
 def quota_for_holder(*, user, quota_id: int) -> Quota:
-    """The quota (404), only for its recipient (403 for anyone else)."""
+    """The quota (404), only for its recipient (403 for anyone else). Reads only."""
     quota = Quota.objects.select_related("match", "parent").filter(pk=quota_id).first()
     if quota is None:
         raise NotFound("No such quota.", code="quota_not_found")
     if not is_holder(user, quota):
         raise Forbidden("This quota belongs to someone else.", code="not_quota_holder")
-    if quota.recipient_user_id is None:
-        Quota.objects.filter(pk=quota.pk, recipient_user__isnull=True).update(
-            recipient_user=user)
     return quota
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from core.audit import audit_record
 from core.errors import NotFound, ValidationFailed
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaStatus
+from quotas.services.common import recipient_account
 from quotas.services.invitations import quota_invite
 from seating.models import (
     Match,
@@ -201,6 +202,7 @@ def quota_create(*, actor, request: QuotaRequest, batch: ImportBatch | None = No
     with transaction.atomic():
         quota = Quota.objects.create(
             match=match, recipient_email=request.recipient_email,
+            recipient_user=recipient_account(request.recipient_email),
             recipient_name=request.recipient_name.strip(),
             internal_note=request.internal_note.strip(), quantity=request.quantity,
             discount_code=request.discount_code, discount_percent=request.discount_percent,

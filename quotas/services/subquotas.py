@@ -13,6 +13,7 @@ from quotas.services.common import (
     is_holder,
     quota_for_holder,
     quota_transition,
+    recipient_account,
     root_lock,
     selection_check,
     status_refresh,
@@ -52,7 +53,8 @@ def subquota_create(*, user, quota_id: int, recipient_email: str, seat_ids=None,
         chosen = free_seats_take(root, seat_ids, quantity, purpose="send")
         sub = Quota.objects.create(
             match=root.match, parent=root, recipient_email=email,
-            recipient_name=recipient_name.strip(), internal_note=internal_note.strip(),
+            recipient_user=recipient_account(email), recipient_name=recipient_name.strip(),
+            internal_note=internal_note.strip(),
             quantity=len(chosen), discount_code=root.discount_code,
             discount_percent=root.discount_percent, algorithm=root.algorithm,
             expires_at=root.expires_at, can_create_subquotas=False,
