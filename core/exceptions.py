@@ -10,8 +10,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, ServiceUnavailable
 from core.locks import LockBusy, lock_failure
+from core.outages import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ def _flatten(errors) -> dict[str, list[str]]:
 def api_exception_handler(exc, context):
     if lock_failure(exc):  # a lock wait outside the lock helpers, e.g. an UPDATE's, ran out
         exc = LockBusy()
+    elif isinstance(exc, REDIS_DOWN):  # the cache, channel layer or broker: README, "Redis"
+        logger.warning("Answering 503, Redis is unreachable: %s", exc)
+        exc = ServiceUnavailable("Part of our service is unavailable right now; please try "
+                                 "again in a moment.")
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

@@ -24,6 +24,7 @@ QUEUE_PUSH_NEAR_FRONT_POSITION, "it's your turn" on admission, "window expired" 
 ends an unused window. The entry records what was sent; a conditional update claims each push,
 so overlapping runs never send one twice."""
 
+import logging
 import math
 import random
 from dataclasses import dataclass
@@ -44,10 +45,13 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.locks import lock_first, lock_one, lock_rows
 from core.models import PushPriority
 from core.notifications import push_send, push_send_many
+from core.outages import REDIS_DOWN, unless_redis_down
 from core.status import StatusMachine
 from queueing.channel_batch import group_send_many
 from queueing.models import LIVE_STATUSES, QueueConfig, QueueEntry, QueueStatus
 from seating.models import Match
+
+logger = logging.getLogger(__name__)
 
 # Named rules (overridable in settings).
 HEARTBEAT_TIMEOUT = timedelta(minutes=settings.QUEUE_HEARTBEAT_TIMEOUT_MINUTES)
@@ -158,10 +162,17 @@ def _position_and_size(entry: QueueEntry) -> tuple[int, int]:
 
 
 def _index_remove_on_commit(match_id: int, entry_ids: list[int]) -> None:
+    """Take the entries out of the rank index after commit; with Redis down they stay in it
+    until the next tick's `rank_index_sync` sees the size disagree and rebuilds it."""
     redis = _redis()
-    if redis is not None and entry_ids:
-        transaction.on_commit(
-            lambda: redis.zrem(_zset(match_id), *[_member(i) for i in entry_ids]))
+    if redis is None or not entry_ids:
+        return
+
+    def remove() -> None:
+        with unless_redis_down("removing queue entries from the rank index"):
+            redis.zrem(_zset(match_id), *[_member(i) for i in entry_ids])
+
+    transaction.on_commit(remove)
 
 
 def rank_index_sync(*, match_id: int) -> bool:
@@ -358,7 +369,7 @@ def queue_heartbeat(*, match_id: int, user) -> QueueView:
                            "a long disconnection); join again.", code="not_in_queue")
         QueueEntry.objects.filter(pk=entry.pk).update(last_heartbeat_at=now)
         entry.last_heartbeat_at = now
-    return _view(entry, config)
+        return _view(entry, config)  # in the transaction: Redis down answers 503, unwritten
 
 
 def queue_leave(*, match_id: int, user) -> QueueView:
@@ -374,7 +385,17 @@ def queue_leave(*, match_id: int, user) -> QueueView:
             raise NotFound("You are not in the queue for this match.", code="not_in_queue")
         _transition(entry, QueueStatus.LEFT, ended_at=now)
     return QueueView(entry=entry, position=None, estimated_wait_seconds=None,
-                     total_queue_size=queue_size(match_id))
+                     total_queue_size=_size_after_leaving(match_id))
+
+
+def _size_after_leaving(match_id: int) -> int:
+    """The size once the leave committed (its ZREM ran, so it no longer counts the fan). The
+    leave happened, so Redis being down now answers from the database instead of failing."""
+    try:
+        return queue_size(match_id)
+    except REDIS_DOWN as exc:
+        logger.warning("Redis is unreachable; queue size from the database: %s", exc)
+        return _size_from_db(match_id)
 
 
 # --- Admission windows ----------------------------------------------------------------------
@@ -419,10 +440,11 @@ def _events_on_commit(events: list[tuple[int, dict]]) -> None:
 
     def send():
         layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(group_send_many)(layer, [
-                (user_group(event["match_id"], user_id), {"type": "queue.event", "event": event})
-                for user_id, event in events])
+        if layer is not None:  # with Redis down, fans see the change on their next status read
+            with unless_redis_down("the waiting room's WebSocket messages"):
+                async_to_sync(group_send_many)(layer, [
+                    (user_group(event["match_id"], user_id),
+                     {"type": "queue.event", "event": event}) for user_id, event in events])
 
     transaction.on_commit(send)
 

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.outages import unless_redis_down
 from seating.models import STATUS_COLORS, MatchSector, SeatInventory, SeatStatus
 
 STATUS_ORDER = list(SeatStatus.values)
@@ -139,8 +140,11 @@ def status_summary_cache_key(match_id: int) -> str:
 
 def status_summary_invalidate(match_id: int) -> None:
     """Call after any change of seat statuses in the match (admin changes, allocation, carts,
-    orders) so the seat map's summary is never older than the change."""
-    cache.delete(status_summary_cache_key(match_id))
+    orders) so the seat map's summary is never older than the change. Most callers run it after
+    their commit: with Redis down it is skipped (logged), never failing a sale that happened;
+    a summary Redis kept through the outage lapses within STATUS_SUMMARY_CACHE_SECONDS."""
+    with unless_redis_down(f"invalidating match {match_id}'s seat status summary"):
+        cache.delete(status_summary_cache_key(match_id))
 
 
 def _count_key(status: str) -> str:
