@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A succeeded payment is completed by its own task; the sweep takes those older than this.
 PAYMENT_DELIVERY_GRACE_SECONDS = env.int("PAYMENT_DELIVERY_GRACE_SECONDS", default=60)
+# An email or push still QUEUED this long after it was queued or last tried gets a new task
+# (the broker was down, or Redis lost the task); one SENDING this long was interrupted: FAILED.
+NOTIFICATION_RESEND_GRACE_SECONDS = env.int("NOTIFICATION_RESEND_GRACE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["notifications-resend"] = {"task": "core.tasks.notifications_resend",
+                                                "schedule": 60.0}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -63,6 +63,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
                     "sent_at")
     list_filter = ("status", "template_key")
     search_fields = ("recipient_email", "subject")
+    exclude = ("variables_encrypted",)  # links and personal data, for delivery only
 
 
 @admin.register(PushToken)

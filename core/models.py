@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from core.pii import EncryptedTextField
+
 
 class AuditEvent(models.Model):
     """Append-only: a database trigger rejects UPDATE and DELETE on PostgreSQL (migration 0002).
@@ -59,6 +61,7 @@ class EmailTemplate(models.Model):
 
 class EmailStatus(models.TextChoices):
     QUEUED = "QUEUED"
+    SENDING = "SENDING"  # claimed by one delivery attempt (core.delivery)
     SENT = "SENT"
     DELIVERED = "DELIVERED"
     BOUNCED = "BOUNCED"
@@ -70,12 +73,18 @@ class EmailLog(models.Model):
     recipient_email = models.EmailField(db_index=True)
     subject = models.CharField(max_length=200, blank=True)
     variables_json = models.JSONField(default=dict, blank=True)
+    variables_encrypted = EncryptedTextField(
+        blank=True, default="",
+        help_text="Every variable as JSON, links included, encrypted: what delivery renders "
+                  "from (a resend too). Cleared once the email is sent or has failed.")
     provider = models.CharField(max_length=60, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When the latest delivery attempt began.")
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
@@ -115,6 +124,7 @@ class PushPriority(models.TextChoices):
 
 class PushStatus(models.TextChoices):
     QUEUED = "QUEUED"
+    SENDING = "SENDING"  # claimed by one delivery attempt (core.delivery)
     SENT = "SENT"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
@@ -137,6 +147,9 @@ class PushLog(models.Model):
     status = models.CharField(
         max_length=10, choices=PushStatus.choices, default=PushStatus.QUEUED, db_index=True
     )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When the latest delivery attempt began.")
     sent_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

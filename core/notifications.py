@@ -1,10 +1,14 @@
 """Email and push notifications. Callers say what to send; the sending happens in Celery tasks
 after commit, and every message is logged (email: QUEUED -> SENT/FAILED; push: QUEUED ->
-SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all).
+SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all; SENDING while an attempt
+has claimed it). A log no task sent (the broker down) is sent by `notifications_resend`.
 
 Every order sold logs an email and a push, so those reads and inserts are plain SQL: building
 the ORM statements cost more than the database spent running them."""
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,9 +62,12 @@ def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
     log = EmailLog(template_key=template_key, recipient_email=to,
                    subject=subject_render(subject, variables)[:200],
                    variables_json=scrub(variables),
+                   variables_encrypted=json.dumps(variables, cls=DjangoJSONEncoder),
                    status=EmailStatus.QUEUED, created_at=timezone.now())
     insert_rows([log])
-    enqueue_on_commit(email_deliver, log.pk, variables)
+    # The task reads the variables from the log, so none travel through the broker; a broker
+    # that cannot take the task leaves the log QUEUED for `notifications_resend`.
+    enqueue_on_commit(email_deliver, log.pk, robust=True)
     return log
 
 
@@ -119,5 +126,5 @@ def push_send_many(*, users: list, notification_type: str, title: str, body: str
     insert_rows(logs)
     for entry in logs:
         if entry.status == PushStatus.QUEUED:
-            enqueue_on_commit(push_deliver, entry.pk)
+            enqueue_on_commit(push_deliver, entry.pk, robust=True)  # else the resend sweep
     return logs
