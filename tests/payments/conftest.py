@@ -28,6 +28,11 @@ class _StripeHandler(BaseHTTPRequestHandler):
         with server.lock:
             server.requests.append({"path": self.path, "form": form, "idempotency_key": key,
                                     "authorization": self.headers.get("Authorization")})
+            if server.failures.get(self.path):  # an outage: Stripe's 500, not to be retried
+                server.failures[self.path] -= 1
+                return self.reply(500, {"error": {"type": "api_error",
+                                                  "message": "Something went wrong"}},
+                                  headers={"Stripe-Should-Retry": "false"})
             if (self.path, key) in server.replies_by_key:
                 return self.reply(200, server.replies_by_key[(self.path, key)])
             if self.path == "/v1/payment_intents":
@@ -47,9 +52,11 @@ class _StripeHandler(BaseHTTPRequestHandler):
             server.replies_by_key[(self.path, key)] = body
             return self.reply(200, body)
 
-    def reply(self, status: int, body: dict):
+    def reply(self, status: int, body: dict, headers: dict | None = None):
         payload = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -65,6 +72,7 @@ def stripe_server(settings):
     server.daemon_threads = True
     server.lock = threading.Lock()
     server.requests, server.replies_by_key = [], {}
+    server.failures = {}  # path -> how many of its next requests fail with a 500
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

@@ -5,6 +5,7 @@ signed-webhook path."""
 from decimal import Decimal
 
 import pytest
+from celery.exceptions import Retry
 
 from core.errors import Conflict, ServiceUnavailable
 from core.models import AuditEvent
@@ -15,6 +16,7 @@ from payments.services import (
     payment_start,
     webhook_handle,
 )
+from payments.tasks import payment_refund_all
 from tests.payments.conftest import intent_event, sign
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +110,22 @@ def test_a_refund_calls_stripe_with_a_stable_key_and_is_recorded_and_audited(
     assert payment.status == PaymentStatus.REFUNDED
     assert payment.refunded_amount == Decimal("49.90")
     assert stripe_server.calls("/v1/refunds")[1]["form"]["amount"] == "3000"
+
+
+def test_the_refund_task_retries_while_stripe_fails_and_refunds_once(stripe_server):
+    payment = succeed(start())
+    stripe_server.failures["/v1/refunds"] = 1
+
+    with pytest.raises(Retry) as retry:  # what the worker schedules (eager runs no retries)
+        payment_refund_all.delay(payment.pk, "paid after the hold expired")
+    assert 0 <= retry.value.when <= 30  # Celery's backoff: full jitter up to retry_backoff
+    payment_refund_all.delay(payment.pk, "paid after the hold expired")  # the retry
+
+    calls = stripe_server.calls("/v1/refunds")
+    assert len(calls) == 2 and calls[0]["idempotency_key"] == calls[1]["idempotency_key"]
+    assert Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED).count() == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
 
 
 def test_a_pending_payment_cannot_be_refunded(stripe_server, make_user):
