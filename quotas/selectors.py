@@ -2,7 +2,7 @@
 (counts, seats as cards, expiry reminder, subquotas), built in a fixed number of queries."""
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from quotas.models import ClaimStatus, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
@@ -97,3 +97,16 @@ def dashboard(user) -> list[dict]:
               .exclude(status=QuotaStatus.RETRACTED)
               .order_by("match__kick_off_time", "id"))
     return [quota_summary(q, user=user) for q in quotas]
+
+
+def seat_ids_of_quota(quota_id: int) -> QuerySet:
+    """Inventory ids of a quota's seats, or of the seats delegated to a subquota (a subquery)."""
+    return (QuotaSeat.objects.filter(Q(quota_id=quota_id) | Q(subquota_id=quota_id))
+            .values("inventory_id"))
+
+
+def seat_ids_of_recipient(email: str) -> QuerySet:
+    """Inventory ids of the seats of the quotas and subquotas addressed to this email."""
+    return (QuotaSeat.objects.filter(Q(quota__recipient_email__iexact=email)
+                                     | Q(subquota__recipient_email__iexact=email))
+            .values("inventory_id"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quotas import api, import_api, portal_api
+from quotas import api, import_api, portal_api, seat_search_api
 
 urlpatterns = [
     path("admin/quotas", api.QuotaListView.as_view(), name="admin-quotas"),
@@ -24,5 +24,7 @@ urlpatterns = [
          name="quota-portal-subquotas"),
     path("quota-portal/subquotas/<int:subquota_id>", portal_api.SubquotaRetractView.as_view(),
          name="quota-portal-subquota"),
+    path("admin/seats/search", seat_search_api.SeatSearchView.as_view(),
+         name="admin-seat-search"),
     path("admin/quotas/import", import_api.QuotaImportView.as_view(), name="admin-quotas-import"),
 ]

@@ -66,25 +66,14 @@ def match_seats(*, match_id: int, sector: str | None = None, statuses: list[str]
 def seats_search(*, seat_number: int | None = None, row: str | None = None,
                  sector: str | None = None, match_id: int | None = None,
                  statuses: list[str] | None = None, date_from: date | None = None,
-                 date_to: date | None = None, quota_id: int | None = None,
-                 email: str | None = None) -> QuerySet[SeatInventory]:
+                 date_to: date | None = None, where: Q | None = None) -> QuerySet[SeatInventory]:
     """Seats across matches, newest match first. Every filter is optional and they combine.
-    `date_from`/`date_to` bound the match's kick-off day (inclusive, local time). `quota_id`
-    finds a quota's (or subquota's) seats; `email` the seats of a ticket holder, a buyer, a
-    quota recipient or whoever holds them now. Both follow the reverse relations the higher
-    apps declare (quota seats, order items), so seating imports none of them."""
+    `date_from`/`date_to` bound the match's kick-off day (inclusive, local time). `where` is
+    how the apps above narrow the search by what they know (a quota's seats, an email's
+    tickets): a condition on the inventory, usually `id__in` one of their queries."""
     seats = SeatInventory.objects.select_related("match", "match_sector")
-    if quota_id is not None:
-        seats = seats.filter(Q(quota_seats__quota_id=quota_id)
-                             | Q(quota_seats__subquota_id=quota_id))
-    if email:
-        seats = seats.filter(
-            Q(order_items__email__iexact=email) | Q(order_items__order__buyer__email__iexact=email)
-            | Q(quota_seats__quota__recipient_email__iexact=email)
-            | Q(quota_seats__subquota__recipient_email__iexact=email)
-            | Q(held_by__email__iexact=email))
-    if quota_id is not None or email:
-        seats = seats.distinct()
+    if where is not None:
+        seats = seats.filter(where)
     if seat_number is not None:
         seats = seats.filter(seat_number=seat_number)
     if row:

@@ -50,7 +50,6 @@ urlpatterns = [
          name="admin-seat-bulk-status"),
     path("admin/seats/bulk-status/<int:job_id>", inventory.BulkStatusJobView.as_view(),
          name="admin-seat-bulk-status-job"),
-    path("admin/seats/search", inventory.SeatSearchView.as_view(), name="admin-seat-search"),
     path("admin/matches/<int:match_id>/seats", inventory.MatchSeatsView.as_view(),
          name="admin-match-seats"),
     path("admin/matches/<int:match_id>/sectors/status-summary",

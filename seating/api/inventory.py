@@ -171,37 +171,46 @@ class SearchSeatOut(InventorySeatOut):
                 "away_team": obj.match.away_team, "kick_off_time": obj.match.kick_off_time}
 
 
-@extend_schema(tags=["admin"], parameters=[
+SEAT_SEARCH_PARAMETERS = [
     OpenApiParameter("seat_number", int), OpenApiParameter("row", str),
     OpenApiParameter("sector", str, description="match sector code"),
     OpenApiParameter("match_id", int), OpenApiParameter("status", str, many=True),
     OpenApiParameter("date_from", str, description="kick-off on or after (YYYY-MM-DD)"),
     OpenApiParameter("date_to", str, description="kick-off on or before (YYYY-MM-DD)"),
-    OpenApiParameter("quota_id", int, description="seats of a quota or subquota"),
-    OpenApiParameter("email", str, description="ticket holder, buyer, quota recipient or "
-                                               "current holder"),
-    OpenApiParameter("limit", int)])
+    OpenApiParameter("limit", int)]
+
+
+class SeatSearchQuery(serializers.Serializer):
+    seat_number = serializers.IntegerField(required=False, min_value=0)
+    row = serializers.CharField(required=False, max_length=10)
+    sector = serializers.CharField(required=False, max_length=20)
+    match_id = serializers.IntegerField(required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+SEARCH_FILTERS = ("seat_number", "row", "sector", "match_id", "date_from", "date_to")
+
+
 class SeatSearchView(ListAPIView):
-    """Find seats across matches; filters combine (including by quota and by e-mail)."""
+    """Find seats across matches; filters combine. The apps above extend the query (by quota,
+    by email) through `query_class` and `where`; the URL is theirs (quotas.seat_search)."""
 
     permission_classes = READ
     serializer_class = SearchSeatOut
     pagination_class = SeatPagination
+    query_class = SeatSearchQuery
 
-    class SeatSearchQuery(serializers.Serializer):
-        seat_number = serializers.IntegerField(required=False, min_value=0)
-        row = serializers.CharField(required=False)
-        sector = serializers.CharField(required=False)
-        match_id = serializers.IntegerField(required=False)
-        date_from = serializers.DateField(required=False)
-        date_to = serializers.DateField(required=False)
-        quota_id = serializers.IntegerField(required=False)
-        email = serializers.CharField(required=False, max_length=254)
+    def where(self, query: dict):
+        """The condition the extra filters add, or None."""
+        return None
 
     def get_queryset(self):
-        query = self.SeatSearchQuery(data=self.request.query_params)
+        query = self.query_class(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.seats_search(**query.validated_data,
+        data = query.validated_data
+        filters = {name: data[name] for name in SEARCH_FILTERS if name in data}
+        return selectors.seats_search(**filters, where=self.where(data),
                                       statuses=_statuses(self.request))
 
 

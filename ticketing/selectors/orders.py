@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from payments.models import Payment
 from ticketing.models import Order, OrderItem
@@ -60,3 +60,9 @@ def order_payments(order: Order) -> list[Payment]:
     """Every payment of the order (its refunds count them all), the current attempt's too."""
     return list(Payment.objects.filter(Q(reference=order.payment_reference)
                                        | Q(idempotency_key=order.payment_idempotency_key)))
+
+
+def seat_ids_of_email(email: str) -> QuerySet:
+    """Inventory ids of the seats on tickets held by, or bought by, this email (a subquery)."""
+    return (OrderItem.objects.filter(Q(email__iexact=email) | Q(order__buyer__email__iexact=email))
+            .values("inventory_id"))
