@@ -28,6 +28,8 @@ urlpatterns = [
     path(f"{M}/sales-phases", matches.SalesPhaseListView.as_view(), name="admin-sales-phases"),
     path(f"{M}/sales-phases/<int:phase_id>", matches.SalesPhaseDetailView.as_view(),
          name="admin-sales-phase"),
+    path("admin/schemas/seat-map", venues.SeatMapSchemaView.as_view(),
+         name="admin-schema-seat-map"),
     path("admin/schemas/eligibility-rules", matches.EligibilityRulesSchemaView.as_view(),
          name="admin-schema-eligibility-rules"),
     path(f"{M}/stadium", matches.MatchStadiumView.as_view(), name="admin-match-stadium"),

@@ -295,6 +295,15 @@ class SeatMapView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["admin"], responses=dict,
+               summary="The JSON Schema a seat map (seat_map_json) must match")
+class SeatMapSchemaView(APIView):
+    permission_classes = MANAGER
+
+    def get(self, request):
+        return Response(venues.SEAT_MAP_SCHEMA)
+
+
 class SeatsGenerateView(APIView):
     permission_classes = MANAGER
 

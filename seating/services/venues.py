@@ -15,6 +15,7 @@ from itertools import pairwise
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Prefetch, ProtectedError, QuerySet
 from django.utils import timezone
+from jsonschema import Draft202012Validator, ValidationError
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -30,6 +31,7 @@ from seating.models import (
     SnakeConfig,
     Stadium,
 )
+from seating.schemas import schema_load
 from seating.services.inventory import inventory_rerank
 
 STADIUM_FIELDS = ("name", "city", "country", "address", "stadium_type", "base_capacity",
@@ -38,10 +40,11 @@ SECTOR_FIELDS = ("name", "code", "capacity", "sector_type", "display_order")
 SNAKE_FIELDS = ("best_row_index", "traversal_direction", "within_row_strategy",
                 "subsector_grouping_json")
 
-SEAT_MAP_KEYS = ("dimensions", "seats", "row_labels", "numbering_direction")
+SEAT_MAP_SCHEMA = schema_load("seat_map")
+SEAT_MAP_VALIDATOR = Draft202012Validator(SEAT_MAP_SCHEMA)
 SEAT_MAP_TYPES = {t.lower(): t for t in SeatType.values}  # "standard" -> "STANDARD"
-DIRECTIONS = ("LTR", "RTL")
-MAX_DIMENSION = 500  # rows or columns of one sector; the largest real sectors are ~60 x 120
+# Rows or columns of one sector (the schema's bound); the largest real sectors are ~60 x 120.
+MAX_DIMENSION = SEAT_MAP_SCHEMA["properties"]["dimensions"]["properties"]["rows"]["maximum"]
 ROW_LABEL_MAX = Seat._meta.get_field("row_identifier").max_length
 # Inventory statuses that mean a fan or a quota has (or is about to have) a ticket for the seat.
 TICKETED = (SeatStatus.SOLD, SeatStatus.RESERVED, SeatStatus.ALLOCATED)
@@ -178,50 +181,51 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _schema_error(error: ValidationError) -> ValidationFailed:
+    """The schema's own message (x-error) of the deepest part the error lies in."""
+    path = list(error.absolute_path)
+    if error.validator == "required" and not path:
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return _invalid(f"The seat map is missing {', '.join(missing)}.", missing[0])
+    node, message, index = SEAT_MAP_SCHEMA, SEAT_MAP_SCHEMA["x-error"], None
+    for part in path:
+        if isinstance(part, int):
+            node, index = node.get("items", {}), part
+        else:
+            node = node.get("properties", {}).get(part, {})
+        message = node.get("x-error", message)
+    return _invalid(message.format(index=index, value=error.instance,
+                                   max_dimension=MAX_DIMENSION, label_max=ROW_LABEL_MAX,
+                                   types=", ".join(SEAT_MAP_TYPES)),
+                    str(path[0]) if path else "seat_map_json")
+
+
 def seat_map_validate(data) -> dict:
-    """Check a seat map drawn by the editor (422 `seat_map_invalid` with the reason) and return
-    it normalised: seat types lower case, seats sorted by position, direction upper case."""
-    if not isinstance(data, dict):
-        raise _invalid("The seat map must be a JSON object.", "seat_map_json")
-    missing = [key for key in SEAT_MAP_KEYS if key not in data]
-    if missing:
-        raise _invalid(f"The seat map is missing {', '.join(missing)}.", missing[0])
+    """Check a seat map drawn by the editor against the published schema
+    (seating/schemas/seat_map.json) and what a schema cannot say (422 `seat_map_invalid` with
+    the reason), and return it normalised: seat types lower case, seats sorted by position,
+    direction upper case."""
+    for error in SEAT_MAP_VALIDATOR.iter_errors(data):
+        raise _schema_error(error)
+    rows, cols = data["dimensions"]["rows"], data["dimensions"]["cols"]
 
-    dims = data["dimensions"]
-    if not isinstance(dims, dict) or not all(
-            _is_int(dims.get(k)) and 0 < dims[k] <= MAX_DIMENSION for k in ("rows", "cols")):
-        raise _invalid(f"dimensions needs whole numbers rows and cols from 1 to {MAX_DIMENSION}.",
-                       "dimensions")
-    rows, cols = dims["rows"], dims["cols"]
-
-    direction = data["numbering_direction"]
-    if not isinstance(direction, str) or direction.upper() not in DIRECTIONS:
-        raise _invalid("numbering_direction must be LTR or RTL.", "numbering_direction")
-
-    labels = data["row_labels"]
-    if not isinstance(labels, list) or not all(
-            isinstance(label, str) and 0 < len(label.strip()) <= ROW_LABEL_MAX for label in labels):
+    labels = [label.strip() for label in data["row_labels"]]
+    if any(len(label) > ROW_LABEL_MAX for label in labels):
         raise _invalid(f"row_labels must be a list of labels of 1 to {ROW_LABEL_MAX} characters.",
                        "row_labels")
-    labels = [label.strip() for label in labels]
     if len(set(labels)) != len(labels):
         raise _invalid("row_labels must not repeat a label.", "row_labels")
 
-    if not isinstance(data["seats"], list):
-        raise _invalid("seats must be a list.", "seats")
     seats, taken = [], set()
     for index, seat in enumerate(data["seats"]):
         where = f"seats[{index}]"
-        if not isinstance(seat, dict) or not (_is_int(seat.get("row"))
-                                              and _is_int(seat.get("col"))):
-            raise _invalid(f"{where} needs whole numbers row and col.", "seats")
-        row, col, kind = seat["row"], seat["col"], seat.get("type", "standard")
+        row, col, kind = int(seat["row"]), int(seat["col"]), seat.get("type", "standard")
         if not (0 <= row < rows and 0 <= col < cols):
             raise _invalid(f"{where} at row {row}, col {col} lies outside the {rows} x {cols} "
                            "grid.", "seats")
         if (row, col) in taken:
             raise _invalid(f"{where}: two seats at row {row}, col {col}.", "seats")
-        if not isinstance(kind, str) or kind.lower() not in SEAT_MAP_TYPES:
+        if kind.lower() not in SEAT_MAP_TYPES:
             raise _invalid(f"{where} has the unknown type {kind!r}; use one of "
                            f"{', '.join(SEAT_MAP_TYPES)}.", "seats")
         taken.add((row, col))
@@ -234,7 +238,7 @@ def seat_map_validate(data) -> dict:
 
     seats.sort(key=lambda s: (s["row"], s["col"]))
     return {"dimensions": {"rows": rows, "cols": cols}, "seats": seats, "row_labels": labels,
-            "numbering_direction": direction.upper()}
+            "numbering_direction": data["numbering_direction"].upper()}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
 from core.errors import ValidationFailed
 from core.models import AuditEvent
@@ -125,6 +126,39 @@ def test_it_rejects_a_broken_map_with_the_reason(data, reason):
 
     assert error.value.code == "seat_map_invalid"
     assert reason in error.value.detail
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ([], "seat_map_json"),
+    ({k: v for k, v in MAP.items() if k != "row_labels"}, "row_labels"),
+    (seat_map(dimensions={"rows": 3, "cols": 501}), "dimensions"),
+    (seat_map(seats=[{"row": 0, "col": 1, "type": 7}]), "seats"),
+    (seat_map(row_labels=["A", 2, "C"]), "row_labels"),
+    (seat_map(row_labels=["A", "B", "CCCCCCCCCCC"]), "row_labels"),
+])
+def test_the_wrong_part_is_named_as_the_field(data, field):
+    with pytest.raises(ValidationFailed) as error:
+        seat_map_validate(data)
+
+    assert field in error.value.fields
+
+
+def test_the_seat_map_schema_is_published_and_its_example_is_a_valid_map(manager):
+    response = manager.get("/api/admin/schemas/seat-map")
+
+    assert response.status_code == 200
+    schema = response.json()
+    Draft202012Validator.check_schema(schema)
+    for example in schema["examples"]:
+        assert seat_map_validate(example)["seats"]
+    assert not list(Draft202012Validator(schema).iter_errors(MAP))
+
+
+def test_whole_numbers_written_as_floats_are_stored_as_integers():
+    clean = seat_map_validate(seat_map(seats=[{"row": 1.0, "col": 2.0}]))
+
+    assert clean["seats"] == [{"row": 1, "col": 2, "type": "standard"}]
+    assert type(clean["seats"][0]["row"]) is int
 
 
 def test_row_labels_need_only_cover_the_rows_in_use():
