@@ -4,7 +4,8 @@ SENT/FAILED, or SKIPPED with the reason when it cannot be sent at all; SENDING w
 has claimed it). A log no task sent (the broker down) is sent by `notifications_resend`.
 
 Every order sold logs an email and a push, so those reads and inserts are plain SQL: building
-the ORM statements cost more than the database spent running them."""
+the ORM statements cost more than the database spent running them
+(measured with bench/onsale_profile.py; docs/architecture.md, "The on-sale hot path")."""
 
 import json
 

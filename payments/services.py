@@ -12,7 +12,8 @@ Outcomes go to the apps above as signals (`payments.signals`), sent on commit; a
 delivered at least once by a task and a sweep (`payments.outcomes`).
 
 What every order runs (recording its payment, the intent, the success webhook) is plain SQL:
-building those ORM statements cost more than the database spent running them."""
+building those ORM statements cost more than the database spent running them
+(measured with bench/onsale_profile.py; docs/architecture.md, "The on-sale hot path")."""
 
 import logging
 from decimal import Decimal

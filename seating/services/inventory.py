@@ -3,7 +3,8 @@ and the one function that changes seat statuses (every change validated against 
 versioned and audited). Allocation (seating.services.allocation) builds on these.
 
 `seats_transition` writes in plain SQL: it runs for every order sold, and building the ORM's
-update and bulk insert cost more than the database spent running them."""
+update and bulk insert cost more than the database spent running them
+(measured with bench/onsale_profile.py; docs/architecture.md, "The on-sale hot path")."""
 
 from dataclasses import dataclass, field
 from datetime import datetime

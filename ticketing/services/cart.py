@@ -12,7 +12,8 @@ seats with audit rows.
 
 The statements add-to-cart runs on every call are plain SQL (or `Model.objects.raw`): on a
 sell-out every fan runs them, and building each ORM query cost the web process about five times
-what the database spent running it.
+what the database spent running it (measured with bench/onsale_profile.py;
+docs/architecture.md, "The on-sale hot path").
 
 Locks, always in this order: the fan's user row (serialises one fan's cart writes, so parallel
 adds cannot pass the ticket limit), the cart row, then the allocator's sector rows and seats.

@@ -14,7 +14,8 @@ that came too late runs after the order's transaction committed.
 
 Checkout and completion run for every order sold, so their statements are plain SQL (or
 `Model.objects.raw` where a typed instance is needed): building the ORM queries cost the web
-process several times what the database spent running them."""
+process several times what the database spent running them
+(measured with bench/onsale_profile.py; docs/architecture.md, "The on-sale hot path")."""
 
 import contextlib
 from dataclasses import dataclass
