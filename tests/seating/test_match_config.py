@@ -28,12 +28,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def manager(api, make_user):
-    api.force_authenticate(make_user(roles=[Role.MATCH_MANAGER]))
-    return api
-
-
-@pytest.fixture
 def stadium():
     """Two capacity-only sectors (N 500, S 400) and one seated sector A (50 seats, 2 technical)."""
     stadium = make_stadium()

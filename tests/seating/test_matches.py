@@ -16,14 +16,6 @@ NEW_MATCH = {"home_team": "Croatia", "away_team": "Italy", "competition": "Euro 
              "is_numbered": True}
 
 
-@pytest.fixture
-def manager(api, make_user):
-    user = make_user(roles=[Role.MATCH_MANAGER])
-    api.force_authenticate(user)
-    api.user = user
-    return api
-
-
 def audit(match, action):
     return AuditEvent.objects.filter(object_type="seating.match", object_id=str(match.pk),
                                      action=action)

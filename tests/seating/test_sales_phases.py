@@ -19,12 +19,6 @@ SCHEMA = "/api/admin/schemas/eligibility-rules"
 
 
 @pytest.fixture
-def manager(api, make_user):
-    api.force_authenticate(make_user(roles=[Role.MATCH_MANAGER]))
-    return api
-
-
-@pytest.fixture
 def match():
     return make_match()
 

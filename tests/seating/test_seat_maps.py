@@ -50,12 +50,6 @@ def seat_map(**changes):
 
 
 @pytest.fixture
-def manager(api, make_user):
-    api.force_authenticate(make_user(roles=[Role.MATCH_MANAGER]))
-    return api
-
-
-@pytest.fixture
 def sector():
     stadium = Stadium.objects.create(name="Opus Arena", city="Osijek")
     return Sector.objects.create(stadium=stadium, name="Zapad Z1", code="Z1", capacity=10)

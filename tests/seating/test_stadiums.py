@@ -15,14 +15,6 @@ SEAT_MAP = {"dimensions": {"rows": 1, "cols": 2}, "seats": [{"row": 0, "col": 0}
 
 
 @pytest.fixture
-def manager(api, make_user):
-    user = make_user(roles=[Role.MATCH_MANAGER])
-    api.force_authenticate(user)
-    api.user = user
-    return api
-
-
-@pytest.fixture
 def maksimir():
     return Stadium.objects.create(name="Maksimir", city="Zagreb", base_capacity=35000)
 

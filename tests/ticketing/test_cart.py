@@ -45,16 +45,6 @@ def seated_zone(match, picture=("XXXXX", "XXXXX"), *, price="40.00", code="A1"):
     return category, sector
 
 
-@pytest.fixture
-def match():
-    return on_sale_match()
-
-
-@pytest.fixture
-def zone(match):
-    return seated_zone(match)[0]
-
-
 def add(client, match, zone, quantity=1):
     return client.post("/api/cart/add", {"match_id": match.id, "zone_id": zone.id,
                                          "quantity": quantity}, format="json")

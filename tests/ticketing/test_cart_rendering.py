@@ -6,14 +6,11 @@ from decimal import Decimal
 import pytest
 
 from tests.seating.factories import make_match_sector, make_price_category
-from tests.ticketing import test_cart as base
 from tests.ticketing.test_cart import add, seated_zone
 from ticketing.api.carts import CartOut
 from ticketing.services.cart import cart_view
 
 pytestmark = pytest.mark.django_db
-
-match, zone = base.match, base.zone
 
 
 def as_documented(fan, match) -> dict:

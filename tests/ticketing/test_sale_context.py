@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from seating.models import MatchSectorStatus, MatchStatus
-from tests.ticketing import test_cart as base
 from tests.ticketing.test_cart import add, seated_zone
 from ticketing.services.sale_context import (
     sale_context_clear,
@@ -31,8 +30,6 @@ def cached(settings):
     yield
     sale_context_clear()
 
-
-match = base.match
 
 
 def read_all(match, zone):

@@ -3,21 +3,16 @@
 from datetime import date
 
 import pytest
-from stdnum.iso7064 import mod_11_10
 
 from core.errors import DomainError
 from tests.concurrency import run_together
+from tests.ticketing.test_checkout import valid_oib
 from ticketing.models import SavedProfile
 from ticketing.services.profiles import saved_profile_create
 
 URL = "/api/users/me/saved-profiles"
 OIB = "69435151530"
 OTHER_OIB = "12345678903"
-
-
-def valid_oib(n: int) -> str:
-    base = f"{n:010d}"
-    return base + mod_11_10.calc_check_digit(base)
 
 
 def person(**fields) -> dict:
