@@ -1,19 +1,14 @@
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import payment_refund
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ("created_at", "amount", "provider_refund_id", "status", "reason")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)

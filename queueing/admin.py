@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.admin import ReadOnlyAdmin
 from queueing.models import QueueConfig, QueueEntry, QueueStatus
 from queueing.services import queue_admission_pause
 
@@ -51,19 +52,10 @@ class QueueConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(QueueEntry)
-class QueueEntryAdmin(admin.ModelAdmin):
+class QueueEntryAdmin(ReadOnlyAdmin):
     list_display = ["match", "user", "status", "sort_key", "joined_at", "last_heartbeat_at",
                     "window_expires_at"]
     list_filter = ["status"]
     list_select_related = ["match", "user"]
     search_fields = ["user__email"]
     ordering = ["match_id", "sort_key", "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -19,6 +19,7 @@ from hijack import signals as hijack_signals
 from hijack.views import AcquireUserView
 from import_export.admin import ImportMixin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.audit import audit_record
 from core.errors import DomainError
 from core.roles import Role, user_has_role
@@ -82,25 +83,17 @@ def _seat_count(*statuses: str, delegated: bool = False):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-class QuotaSeatInline(admin.TabularInline):
+class QuotaSeatInline(ReadOnlyInline):
     model = QuotaSeat
     fk_name = "quota"
     verbose_name_plural = "seats"
     fields = ("match_sector", "row", "seat", "status", "subquota", "claim", "ticket",
               "claimed_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(
             "match_sector", "inventory", "subquota", "claim", "ticket")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="row")
     def row(self, seat):
@@ -116,22 +109,14 @@ class DelegatedSeatInline(QuotaSeatInline):
     verbose_name_plural = "delegated seats"
 
 
-class SubquotaInline(admin.TabularInline):
+class SubquotaInline(ReadOnlyInline):
     model = Quota
     fk_name = "parent"
     verbose_name_plural = "subquotas"
     fields = ("recipient_email", "recipient_name", "quantity", "status", "created_at",
               "retracted_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Quota)
@@ -328,7 +313,9 @@ class QuotaAdmin(ImportMixin, admin.ModelAdmin):
 # --- import batches ---------------------------------------------------------------------------
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
+    """Batches are made by the import (Quotas → Import)."""
+
     list_display = ("id", "file_name", "match_ids", "total_rows", "successful_rows",
                     "failed_rows", "quotas_created", "imported_by", "imported_at")
     list_select_related = ("imported_by",)
@@ -336,15 +323,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
     fields = ("file_name", "match_ids", "total_rows", "successful_rows", "failed_rows",
               "quotas_created", "imported_by", "imported_at", "errors", "quota_list")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False  # batches are made by the import (Quotas → Import)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="error report")
     def errors(self, batch):

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from core.roles import Role, user_has_role
 from seating import selectors
 from seating.models import (
@@ -39,17 +40,6 @@ DEFAULT_EDITOR_ROWS, DEFAULT_EDITOR_COLS = 10, 20
 def _require_match_manager(request) -> None:
     if not user_has_role(request.user, Role.MATCH_MANAGER):
         raise PermissionDenied
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- venues ---------------------------------------------------------------------------------

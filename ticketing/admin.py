@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.admin import ReadOnlyInline
 from ticketing.models import ApiSession, Order, OrderItem, Profile, SavedProfile, Ticket, User
 
 
@@ -57,29 +58,19 @@ class ApiSessionAdmin(admin.ModelAdmin):
 
 # --- Orders and tickets -----------------------------------------------------------------------
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(ReadOnlyInline):
     """Holders show masked; every change to an order goes through the checkout services."""
 
     model = OrderItem
-    extra = 0
-    can_delete = False
     fields = ("full_name", "holder_source", "oib_masked", "nationality", "is_minor",
               "match_sector", "inventory", "ga_hold", "unit_price")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class TicketInline(admin.TabularInline):
+class TicketInline(ReadOnlyInline):
     model = Ticket
-    extra = 0
-    can_delete = False
     fields = ("barcode", "status", "holder_name", "inventory", "issued_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
