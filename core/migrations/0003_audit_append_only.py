@@ -3,6 +3,8 @@
 
 from django.db import migrations
 
+from core.migration_ops import postgresql_sql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
@@ -20,16 +22,6 @@ DROP FUNCTION IF EXISTS core_auditevent_append_only();
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0002_initial")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgresql_sql(CREATE, DROP)]

@@ -7,6 +7,8 @@ SQLite and for general-admission sectors. The rules are those of that module; ke
 
 from django.db import migrations
 
+from core.migration_ops import postgresql_sql
+
 CREATE = r"""
 -- Subsector of a column: the first group whose column range holds it, else 0
 -- (seating.services.inventory.block_of).
@@ -312,16 +314,6 @@ DROP FUNCTION IF EXISTS seating_block_of(integer, jsonb);
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("seating", "0002_match_presale_discount_percent")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgresql_sql(CREATE, DROP)]

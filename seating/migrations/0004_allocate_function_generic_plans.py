@@ -5,21 +5,14 @@ literals are written into the statements, so generic plans still use the partial
 
 from django.db import migrations
 
+from core.migration_ops import postgresql_sql
+
 SIGNATURE = ("seating_allocate(bigint, bigint[], integer, boolean, text, text, bigint,"
              " timestamptz, text, text, timestamptz)")
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER FUNCTION {SIGNATURE} SET plan_cache_mode = force_generic_plan", params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER FUNCTION {SIGNATURE} RESET plan_cache_mode", params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("seating", "0003_allocate_function")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_sql(
+        f"ALTER FUNCTION {SIGNATURE} SET plan_cache_mode = force_generic_plan",
+        f"ALTER FUNCTION {SIGNATURE} RESET plan_cache_mode")]

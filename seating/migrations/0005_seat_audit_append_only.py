@@ -9,6 +9,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_ops import postgresql_sql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION seating_seatauditlog_append_only() RETURNS trigger AS $$
 BEGIN
@@ -34,16 +36,6 @@ DROP FUNCTION IF EXISTS seating_seatauditlog_append_only();
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -62,5 +54,5 @@ class Migration(migrations.Migration):
             name='inventory',
             field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='audit_logs', to='seating.seatinventory'),
         ),
-        migrations.RunPython(create, drop),
+        postgresql_sql(CREATE, DROP),
     ]
