@@ -66,6 +66,12 @@ def user_has_role(user, *roles: str) -> bool:
     return Role.SUPER_ADMIN in names or bool(names.intersection(roles))
 
 
+def is_back_office(user) -> bool:
+    """Staff, superuser or holding any role: an account that must sign in with its own
+    password (the Django admin), never through the webshop's SSO or a magic link."""
+    return bool(user.is_staff or user.is_superuser or user.groups.exists())
+
+
 def HasRole(*roles: str) -> type[BasePermission]:
     """DRF permission: authenticated (else 401) and holding one of `roles` (else 403)."""
 

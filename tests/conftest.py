@@ -115,6 +115,20 @@ def login(db):
 
 
 @pytest.fixture
+def back_office():
+    """back_office(user) -> APIClient signed in with a Django session, as staff sign in (their
+    own password at /admin/login/; the webshop's SSO never opens a back-office account)."""
+
+    def do(user):
+        client = APIClient()
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return do
+
+
+@pytest.fixture
 def fan(login):
     return login("fan@example.com")
 

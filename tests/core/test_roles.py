@@ -54,21 +54,22 @@ def test_a_fan_may_not_read_the_audit_trail(fan):
     assert "Supervisor" in body["detail"]
 
 
-def test_a_support_agent_may_not_read_the_audit_trail(login, make_user):
-    agent = login(make_user(roles=[Role.SUPPORT_AGENT]))
+def test_a_support_agent_may_not_read_the_audit_trail(back_office, make_user):
+    agent = back_office(make_user(roles=[Role.SUPPORT_AGENT]))
 
     assert agent.get(AUDIT).status_code == 403
 
 
 @pytest.mark.parametrize("who", ["supervisor", "super admin", "superuser"])
-def test_supervisors_and_admins_read_the_audit_trail_newest_first(login, make_user, events, who):
+def test_supervisors_and_admins_read_the_audit_trail_newest_first(back_office, make_user, events,
+                                                                  who):
     user = {
         "supervisor": lambda: make_user(roles=[Role.SUPERVISOR]),
         "super admin": lambda: make_user(roles=[Role.SUPER_ADMIN]),
         "superuser": lambda: make_user(staff=True, is_superuser=True),
     }[who]()
 
-    response = login(user).get(AUDIT)
+    response = back_office(user).get(AUDIT)
 
     assert response.status_code == 200
     body = response.json()
@@ -81,8 +82,8 @@ def test_supervisors_and_admins_read_the_audit_trail_newest_first(login, make_us
     assert ours[-1]["actor_email"] == "actor@example.com"
 
 
-def test_a_supervisor_can_filter_the_audit_trail(login, make_user, events):
-    supervisor = login(make_user(roles=[Role.SUPERVISOR]))
+def test_a_supervisor_can_filter_the_audit_trail(back_office, make_user, events):
+    supervisor = back_office(make_user(roles=[Role.SUPERVISOR]))
 
     by_action = supervisor.get(AUDIT, {"action": "quota.created"}).json()
     by_object = supervisor.get(AUDIT, {"object_type": "quotas.quota", "object_id": "1"}).json()

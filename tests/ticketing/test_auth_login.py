@@ -109,16 +109,18 @@ def test_an_unchanged_login_writes_no_sync_event(api):
     assert not AuditEvent.objects.filter(action="user.synced_from_sso").exists()
 
 
-def test_it_links_an_existing_account_with_the_same_email(api, make_user):
-    staff = make_user("agent@example.com", staff=True)
+def test_it_links_an_existing_fan_account_with_the_same_email(api, make_user):
+    """A quota recipient's account, made before they ever signed in (never a back-office
+    account: tests/ticketing/test_sso_back_office.py)."""
+    recipient = make_user("vip@example.com")
 
     response = api.post(
-        LOGIN, {"drupal_token": sso_token("agent@example.com", "drupal-9")}, format="json"
+        LOGIN, {"drupal_token": sso_token("vip@example.com", "drupal-9")}, format="json"
     )
 
     assert response.status_code == 200
-    staff.refresh_from_db()
-    assert staff.drupal_user_id == "drupal-9"
+    recipient.refresh_from_db()
+    assert recipient.drupal_user_id == "drupal-9"
     assert User.objects.count() == 1
 
 

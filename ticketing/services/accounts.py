@@ -12,6 +12,7 @@ from core.audit import audit_record
 from core.errors import Conflict, Forbidden, Unauthenticated
 from core.locks import lock_first
 from core.models import PushToken
+from core.roles import is_back_office
 from ticketing.models import ApiSession, User, UserStatus
 from ticketing.sso import sso_token_verify
 from ticketing.tokens import (
@@ -41,10 +42,28 @@ def status_from_drupal(value) -> str:
         if value is not None else UserStatus.ACTIVE
 
 
+class _BackOfficeAccount(Exception):
+    def __init__(self, user: User):
+        self.user = user
+
+
 def user_sync_from_sso(*, claims: dict, request=None) -> User:
-    """Create the local user on first login; afterwards keep email and status in step."""
+    """Create the local user on first login; afterwards keep email and status in step. A
+    webshop identity never reaches a back-office account (403 `back_office_account`): the
+    webshop vouches for an email, not for the federation's staff."""
     drupal_id, email = str(claims["sub"]), claims["email"].strip().lower()
     status = status_from_drupal(claims.get("status"))
+    try:
+        return _user_upsert_once(drupal_id=drupal_id, email=email, status=status,
+                                 request=request)
+    except _BackOfficeAccount as refused:
+        audit_record(actor=None, action="user.sso_refused_back_office", obj=refused.user,
+                     after={"email": email, "drupal_user_id": drupal_id}, request=request)
+        raise Forbidden("This is a back-office account: sign in to the back office with its own "
+                        "password, not with the webshop.", code="back_office_account") from None
+
+
+def _user_upsert_once(*, drupal_id: str, email: str, status: str, request) -> User:
     try:
         with transaction.atomic():
             return _user_upsert(drupal_id=drupal_id, email=email, status=status, request=request)
@@ -61,8 +80,10 @@ def user_sync_from_sso(*, claims: dict, request=None) -> User:
 def _user_upsert(*, drupal_id: str, email: str, status: str, request) -> User:
     user = lock_first(User.objects.filter(drupal_user_id=drupal_id))
     if user is None:
-        # A staff or imported account with this email and no webshop link yet: link it.
+        # An imported account (a quota recipient's) with this email and no webshop link yet.
         user = lock_first(User.objects.filter(email=email, drupal_user_id__isnull=True))
+    if user is not None and is_back_office(user):
+        raise _BackOfficeAccount(user)
     if user is None:
         user = User.objects.create_user(email=email, drupal_user_id=drupal_id, status=status)
         audit_record(actor=user, action="user.created_from_sso", obj=user,
