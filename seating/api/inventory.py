@@ -194,7 +194,7 @@ SEARCH_FILTERS = ("seat_number", "row", "sector", "match_id", "date_from", "date
 
 class SeatSearchView(ListAPIView):
     """Find seats across matches; filters combine. The apps above extend the query (by quota,
-    by email) through `query_class` and `where`; the URL is theirs (quotas.seat_search)."""
+    by email) through `query_class` and `where`; the URL is theirs (quotas.seat_search_api)."""
 
     permission_classes = READ
     serializer_class = SearchSeatOut
