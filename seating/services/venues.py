@@ -205,9 +205,9 @@ def seat_map_validate(data) -> dict:
     (seating/schemas/seat_map.json) and what a schema cannot say (422 `seat_map_invalid` with
     the reason), and return it normalised: seat types lower case, seats sorted by position,
     direction upper case."""
-    for error in SEAT_MAP_VALIDATOR.iter_errors(data):
+    if error := next(SEAT_MAP_VALIDATOR.iter_errors(data), None):
         raise _schema_error(error)
-    rows, cols = data["dimensions"]["rows"], data["dimensions"]["cols"]
+    rows, cols = int(data["dimensions"]["rows"]), int(data["dimensions"]["cols"])
 
     labels = [label.strip() for label in data["row_labels"]]
     if any(len(label) > ROW_LABEL_MAX for label in labels):
