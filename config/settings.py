@@ -2,6 +2,7 @@
 set, the platform runs on its embedded defaults: SQLite, local-memory cache, in-memory channel
 layer, eager Celery, console email, a local payment provider and a local SSO signing key."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,8 +133,7 @@ LOGIN_URL = "/admin/login/"
 # Password logins (the admin's form) go through django-axes first: after AXES_FAILURE_LIMIT
 # wrong passwords for one account, or from one client address, that account or address is
 # locked for AXES_COOLOFF_MINUTES, even with the right password. The account lock holds however
-# the attacker rotates addresses; the address is REMOTE_ADDR (behind a proxy, let uvicorn set
-# it from the proxy's header with FORWARDED_ALLOW_IPS, or every client shares the proxy's).
+# the attacker rotates addresses; the address is core.net.client_ip's (see TRUSTED_PROXIES).
 # Attempts and lockouts are logged and listed in the admin (Axes). The SSO and magic-link
 # logins check no password and never call authenticate().
 AUTHENTICATION_BACKENDS = [
@@ -145,6 +145,17 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"  # what authenticate() gets (axes' default: "email")
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+
+# The proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: none, the
+# client is REMOTE_ADDR. Behind a TLS proxy, list its address, or every client shares it (one
+# rate limit, one lockout) and, with the header believed from anyone, limits could be dodged.
+try:
+    TRUSTED_PROXIES = [str(ipaddress.ip_network(entry.strip(), strict=False))
+                       for entry in env.list("TRUSTED_PROXIES", default=[]) if entry.strip()]
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error} (give addresses or CIDR networks, "
+                               "separated by commas)") from None
 
 # --- HTTPS and browser security (production defaults pass `manage.py check --deploy`) ------
 # Behind a TLS-terminating proxy that always sets X-Forwarded-Proto, set
@@ -342,6 +353,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/min")},
+    # Throttles key on core.net.client_ip (ClientIPScopedRateThrottle); 0 keeps any other DRF
+    # throttle on REMOTE_ADDR instead of believing every client's X-Forwarded-For.
+    "NUM_PROXIES": 0,
 }
 # /api/docs/ and /api/schema/: off (404) in production unless turned on.
 API_DOCS_ENABLED = env.bool("API_DOCS_ENABLED", default=DEBUG)

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.net import client_ip
 from core.pii import mask
 from core.sql import insert_rows
 
@@ -75,9 +76,7 @@ def snapshot(obj: models.Model, *fields: str) -> dict:
 def request_client(request) -> tuple[str | None, str]:
     if request is None:
         return None, ""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or None
-    return ip, request.META.get("HTTP_USER_AGENT", "")[:300]
+    return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300]
 
 
 def audit_record(

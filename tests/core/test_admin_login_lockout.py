@@ -51,3 +51,17 @@ def test_rotating_addresses_does_not_lift_the_account_lock(client, admin_user, s
     response = attempt(client, admin_user.email, "right-pass-1", address="192.0.2.99")
 
     assert response.status_code == 429
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "recorded"), [
+    pytest.param("10.0.0.5", "6.6.6.6, 198.51.100.1", "198.51.100.1", id="via a trusted proxy"),
+    pytest.param("203.0.113.7", "198.51.100.1", "203.0.113.7", id="header from anyone else"),
+])
+def test_attempts_are_recorded_with_the_address_of_core_net_client_ip(
+        client, admin_user, settings, remote, forwarded, recorded):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+
+    client.post(URL, {"username": admin_user.email, "password": "wrong"},
+                REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert AccessAttempt.objects.get().ip_address == recorded

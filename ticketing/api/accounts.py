@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.drf import validated
+from core.net import ClientIPScopedRateThrottle
 from core.notifications import push_token_register
 from ticketing import serializers as s
 from ticketing.services import accounts, profiles
@@ -32,7 +32,7 @@ def _tokens_response(issued: accounts.IssuedTokens) -> Response:
 class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientIPScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=s.LoginIn, responses=s.TokensOut, tags=["auth"],
@@ -46,7 +46,7 @@ class LoginView(APIView):
 class RefreshView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientIPScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=s.RefreshIn, responses=s.TokensOut, tags=["auth"],
