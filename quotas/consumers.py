@@ -1,7 +1,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 from quotas.services.common import quota_for_holder, sync_group
 
 
@@ -23,11 +23,8 @@ class QuotaSyncConsumer(AsyncJsonWebsocketConsumer):
         try:
             quota = await database_sync_to_async(quota_for_holder)(user=user,
                                                                    quota_id=quota_id)
-        except NotFound:
+        except NotFound:  # someone else's quota too: its existence is not theirs to learn
             await self.close(code=4404)
-            return
-        except Forbidden:
-            await self.close(code=4403)
             return
         self.quota_id, self.root_id = quota.pk, quota.root_id
         self.is_subquota = quota.is_subquota

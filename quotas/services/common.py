@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_one, lock_rows
 from core.status import StatusMachine
 from core.transactions import broadcast_on_commit
@@ -150,12 +150,11 @@ def quotas_bind_account(user) -> int:
 
 
 def quota_for_holder(*, user, quota_id: int) -> Quota:
-    """The quota (404), only for its recipient (403 for anyone else). Reads only."""
+    """The quota, only for its recipient: anyone else's is 404 like a missing one, so quota
+    ids cannot be probed. Reads only."""
     quota = Quota.objects.select_related("match", "parent").filter(pk=quota_id).first()
-    if quota is None:
+    if quota is None or not is_holder(user, quota):
         raise NotFound("No such quota.", code="quota_not_found")
-    if not is_holder(user, quota):
-        raise Forbidden("This quota belongs to someone else.", code="not_quota_holder")
     return quota
 
 

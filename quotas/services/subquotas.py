@@ -81,9 +81,9 @@ def subquota_retract(*, user, subquota_id: int, request=None) -> Quota:
     """Take back a subquota nobody has started claiming (ALLOCATED): 400 otherwise."""
     sub = Quota.objects.select_related("parent").filter(pk=subquota_id,
                                                         parent__isnull=False).first()
-    if sub is None:
+    if sub is None or not (is_holder(user, sub.parent) or is_holder(user, sub)):
         raise NotFound("No such subquota.", code="subquota_not_found")
-    if not is_holder(user, sub.parent):
+    if not is_holder(user, sub.parent):  # its own recipient knows it exists
         raise Forbidden("Only the holder who sent these tickets can take them back.",
                         code="not_quota_holder")
     with transaction.atomic():

@@ -100,9 +100,13 @@ def test_a_holder_sees_only_their_own_quotas(login, holder, match):
     other = login("someone@else.hr")
 
     assert other.get("/api/quota-portal/dashboard").json()["quotas"] == []
-    assert other.get(f"{BASE}/{quota.pk}").status_code == 403
-    assert select(other, quota, seat_ids(quota)).status_code == 403
-    assert holder.get(f"{BASE}/999999").status_code == 404
+    missing = other.get(f"{BASE}/999999")
+    assert missing.status_code == 404 and missing.json()["error"] == "quota_not_found"
+    # someone else's quota is answered as if it did not exist: ids cannot be probed
+    assert other.get(f"{BASE}/{quota.pk}").json() == missing.json()
+    assert select(other, quota, seat_ids(quota)).json() == missing.json()
+    assert other.get(f"{BASE}/{quota.pk}/subquotas").json() == missing.json()
+    assert not QuotaClaim.objects.exists()
 
 
 # --- step 1 -----------------------------------------------------------------------------------
@@ -356,7 +360,10 @@ def test_a_claim_can_be_read_back_by_its_holder_only(holder, login, match):
 
     assert body["claim_id"] == claim_id and body["next_step"] == "ticket-holders"
     assert holder.get(f"{BASE}/{quota.pk}").json()["my_claims"] == [claim_id]
-    assert login("other@x.hr").get(f"/api/quota-portal/claims/{claim_id}").status_code == 404
+    other = login("other@x.hr")
+    foreign = other.get(f"/api/quota-portal/claims/{claim_id}")
+    assert foreign.status_code == 404 and foreign.json()["error"] == "claim_not_found"
+    assert foreign.json() == other.get("/api/quota-portal/claims/999999").json()
 
 
 def test_money_is_sent_as_strings(holder, match):

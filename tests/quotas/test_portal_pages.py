@@ -122,13 +122,15 @@ def test_a_tampered_magic_link_is_refused(browser_client):
     assert b"no longer works" in response.content
 
 
-def test_someone_elses_quota_is_forbidden():
+def test_someone_elses_quota_is_answered_as_a_missing_one():
     quota = make_quota(numbered_match(), quantity=2)
+    intruder = signed_in("intruder@example.com")
 
-    response = signed_in("intruder@example.com").get(f"/portal/quotas/{quota.pk}/")
+    response = intruder.get(f"/portal/quotas/{quota.pk}/")
 
-    assert response.status_code == 403
-    assert b"belongs to someone else" in response.content
+    assert response.status_code == 404
+    assert b"No such quota." in response.content
+    assert b"No such quota." in intruder.get("/portal/quotas/999999/").content
 
 
 def test_a_missing_quota_is_not_found():

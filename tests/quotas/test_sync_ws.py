@@ -83,7 +83,7 @@ def test_the_app_subscribes_with_its_access_token(quota, login):
 
 
 @pytest.mark.parametrize(("who", "code"), [
-    pytest.param("intruder@example.com", 4403, id="someone else"),
+    pytest.param("intruder@example.com", 4404, id="someone else, as a missing quota"),
     pytest.param(None, 4401, id="signed out"),
 ])
 def test_it_refuses_anyone_but_a_holder(quota, who, code):

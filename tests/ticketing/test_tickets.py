@@ -95,4 +95,7 @@ def test_two_hours_before_kick_off_the_qr_code_shows(login, ticket):
 def test_someone_elses_ticket_is_a_404(login, ticket):
     other = login("other@example.com")
 
-    assert_error(other.get(f"/api/tickets/{ticket.id}"), 404, "ticket_not_found")
+    foreign = other.get(f"/api/tickets/{ticket.id}")
+
+    assert_error(foreign, 404, "ticket_not_found")
+    assert foreign.json() == other.get("/api/tickets/999999").json()

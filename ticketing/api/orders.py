@@ -1,7 +1,7 @@
 """Checkout, orders and tickets API (E4-F5, E4-F7, E9-F1, E9-F2, E9-F7).
 
 POST /api/checkout                       cart + holders -> order + payment client secret (201)
-GET  /api/orders/<id>                    the buyer's order (403 for anyone else)
+GET  /api/orders/<id>                    the buyer's order (404 for anyone else, as a missing one)
 POST /api/orders/<id>/retry-payment      a new payment attempt while the hold lasts
 POST /api/orders/<id>/pay-local          the embedded demo's payment (404 unless provider local)
 GET  /api/tickets/<id>                   a ticket, showing more as kick-off nears"""

@@ -30,7 +30,6 @@ from accessctl.services import blacklist_check
 from core.audit import audit_record
 from core.errors import (
     Conflict,
-    Forbidden,
     InvalidTransition,
     NotFound,
     ValidationFailed,
@@ -125,15 +124,13 @@ def _hold_is_live(cart: Cart, now: datetime) -> bool:
 
 
 def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
-    """The order (404 if none), only for its buyer (403 for anyone else, E9-F7)."""
-    orders = Order.objects.select_related("match").filter(pk=order_id)
+    """The order, only for its buyer: anyone else's is 404 like a missing one (E9-F7), so
+    order ids cannot be probed."""
+    orders = Order.objects.select_related("match").filter(pk=order_id, buyer_id=user.pk)
     try:
-        order = lock_one(orders) if lock else orders.get()
+        return lock_one(orders) if lock else orders.get()
     except Order.DoesNotExist:
         raise NotFound("No such order.", code="order_not_found") from None
-    if order.buyer_id != user.pk:
-        raise Forbidden("Only the buyer can see this order.", code="not_order_buyer")
-    return order
 
 
 def order_payment(order: Order) -> Payment | None:
