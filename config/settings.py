@@ -342,6 +342,11 @@ MAX_SAVED_PROFILES = 10
 DEFAULT_PROFILE_MIN_AGE = 18
 
 # --- DRF and OpenAPI ------------------------------------------------------------------------
+# Request bodies (JSON and form fields; uploaded files are bounded by their readers) up to
+# 1 MB: the five stadiums' largest seat map is ~56 KB and a 50,000-seat bulk change ~450 KB. A
+# larger body is 413 payload_too_large; text fields have their own bounds (core.bounds).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "ticketing.authentication.AccessTokenAuthentication",

@@ -42,6 +42,11 @@ class Unauthenticated(DomainError):
     code = "not_authenticated"
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"

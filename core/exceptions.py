@@ -2,7 +2,8 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
@@ -10,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.errors import DomainError, ServiceUnavailable
+from core.errors import DomainError, PayloadTooLarge, ServiceUnavailable
 from core.locks import LockBusy, lock_failure
 from core.outages import REDIS_DOWN
 
@@ -58,6 +59,11 @@ def api_exception_handler(exc, context):
         logger.warning("Answering 503, Redis is unreachable: %s", exc)
         exc = ServiceUnavailable("Part of our service is unavailable right now; please try "
                                  "again in a moment.")
+    elif isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"The request body is larger than "
+                              f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = DomainError("The request has too many fields.", code="too_many_fields")
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

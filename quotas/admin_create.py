@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from core.bounds import NOTE_MAX_LENGTH
 from core.errors import DomainError
 from quotas.services.creation import OPEN_MATCH_STATUSES, QuotaRequest, quota_create
 from seating.models import Match, MatchSector, MatchSectorStatus
@@ -38,7 +39,8 @@ class QuotaCreateForm(forms.Form):
     deferred_payment = forms.BooleanField(required=False)
     transfer_allowed = forms.BooleanField(required=False)
     auto_send_email = forms.BooleanField(required=False, initial=True)
-    internal_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    internal_note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH,
+                                    widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean(self):
         data = super().clean()

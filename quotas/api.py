@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.bounds import EMAIL_MAX_LENGTH, ITEMS_MAX, NOTE_MAX_LENGTH
 from core.drf import validated
 from core.errors import NotFound
 from core.roles import HasRole, Role
@@ -24,12 +25,13 @@ class QuotaManagerView(APIView):
 
 class QuotaIn(serializers.Serializer):
     match_id = serializers.IntegerField()
-    recipient_email = serializers.CharField(max_length=254)
+    recipient_email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
     recipient_name = serializers.CharField(max_length=200, required=False, default="",
                                            allow_blank=True)
-    internal_note = serializers.CharField(required=False, default="", allow_blank=True)
+    internal_note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, default="",
+                                          allow_blank=True)
     sector_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                       default=list)
+                                       default=list, max_length=ITEMS_MAX)
     quantity = serializers.IntegerField(min_value=1)
     discount_code = serializers.CharField(max_length=20, required=False, default="",
                                           allow_blank=True)
@@ -48,7 +50,7 @@ class QuotaFilterIn(serializers.Serializer):
     match_id = serializers.IntegerField(required=False)
     status = serializers.ChoiceField(QuotaStatus.choices, required=False)
     batch_id = serializers.IntegerField(required=False)
-    email = serializers.CharField(required=False)
+    email = serializers.CharField(max_length=EMAIL_MAX_LENGTH, required=False)
 
 
 def admin_view(quota: Quota) -> dict:

@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.bounds import ITEMS_MAX
 from core.errors import DomainError
 from quotas.api import QuotaManagerView
 from quotas.services.imports import (
@@ -21,7 +22,8 @@ from quotas.services.imports import (
 
 class ImportIn(serializers.Serializer):
     file = serializers.FileField()
-    match_ids = serializers.ListField(child=serializers.CharField(), required=False,
+    match_ids = serializers.ListField(child=serializers.CharField(max_length=1000),
+                                      required=False, max_length=ITEMS_MAX,
                                       help_text="Repeat the field or separate ids by commas")
     match_id = serializers.IntegerField(required=False)
     allow_repeat = serializers.BooleanField(required=False, default=False,

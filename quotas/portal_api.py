@@ -6,6 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.bounds import EMAIL_MAX_LENGTH, ITEMS_MAX
 from core.drf import validated
 from quotas import selectors
 from quotas.models import QuotaClaim
@@ -38,7 +39,7 @@ class ClaimOut(serializers.ModelSerializer):
 
 class SelectIn(serializers.Serializer):
     seat_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                     max_length=1000)
+                                     max_length=ITEMS_MAX)
     quantity = serializers.IntegerField(required=False, min_value=1)
     claim_id = serializers.IntegerField(required=False)
 
@@ -51,7 +52,7 @@ class ClaimHolderIn(HolderIn):
 
 class HoldersIn(serializers.Serializer):
     claim_id = serializers.IntegerField(required=False)
-    holders = ClaimHolderIn(many=True, allow_empty=False)
+    holders = ClaimHolderIn(many=True, allow_empty=False, max_length=ITEMS_MAX)
 
 
 class PaymentIn(serializers.Serializer):
@@ -59,10 +60,11 @@ class PaymentIn(serializers.Serializer):
 
 
 class SubquotaIn(serializers.Serializer):
-    recipient_email = serializers.CharField(max_length=254)
+    recipient_email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
     recipient_name = serializers.CharField(max_length=200, required=False, default="",
                                            allow_blank=True)
-    seat_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    seat_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     max_length=ITEMS_MAX)
     quantity = serializers.IntegerField(required=False, min_value=1)
 
 

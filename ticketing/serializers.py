@@ -1,15 +1,21 @@
 from rest_framework import serializers
 
+from core.bounds import (
+    EMAIL_MAX_LENGTH,
+    FCM_TOKEN_MAX_LENGTH,
+    REFRESH_TOKEN_MAX_LENGTH,
+    SSO_TOKEN_MAX_LENGTH,
+)
 from core.models import PushPlatform
 
 
 class LoginIn(serializers.Serializer):
-    drupal_token = serializers.CharField()
+    drupal_token = serializers.CharField(max_length=SSO_TOKEN_MAX_LENGTH)
     device_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class RefreshIn(serializers.Serializer):
-    refresh_token = serializers.CharField()
+    refresh_token = serializers.CharField(max_length=REFRESH_TOKEN_MAX_LENGTH)
 
 
 class UserOut(serializers.Serializer):
@@ -32,11 +38,12 @@ class IdentityIn(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     date_of_birth = serializers.DateField()
-    nationality = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2; HR "
-                                         "means Croatian (OIB required), others need a passport.")
+    nationality = serializers.RegexField(
+        r"^[A-Za-z]{2}$", max_length=2,
+        help_text="ISO 3166-1 alpha-2; HR means Croatian (OIB required), others need a passport.")
     oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
     passport_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
@@ -77,7 +84,7 @@ class SavedProfileOut(IdentityOut):
 
 class PushTokenIn(serializers.Serializer):
     device_id = serializers.CharField(max_length=200)
-    fcm_token = serializers.CharField()
+    fcm_token = serializers.CharField(max_length=FCM_TOKEN_MAX_LENGTH)
     platform = serializers.ChoiceField(choices=PushPlatform.choices)
 
 
@@ -99,4 +106,4 @@ class HolderIn(serializers.Serializer):
     nationality = serializers.CharField(max_length=2, required=False)
     oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
     passport_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False, allow_blank=True)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from core.audit import audit_record
+from core.bounds import NOTE_MAX_LENGTH
 from core.errors import Conflict, DomainError, ValidationFailed
 from quotas.models import ImportBatch, Quota
 from quotas.services.creation import (
@@ -287,6 +288,8 @@ def row_request(row: CsvRow, errors: _RowErrors) -> QuotaRequest | None:
         errors.add("algorithm", f"{v['algorithm']} is not NM (best seats) or REDOM (in order).")
     if len(v.get("recipient_name", "")) > 200:
         errors.add("recipient_name", "The name is longer than 200 characters.")
+    if len(v.get("internal_note", "")) > NOTE_MAX_LENGTH:
+        errors.add("internal_note", f"The note is longer than {NOTE_MAX_LENGTH} characters.")
     request = QuotaRequest(
         recipient_email=email, quantity=quantity or 0, sector_codes=codes,
         recipient_name=v.get("recipient_name", ""), internal_note=v.get("internal_note", ""),

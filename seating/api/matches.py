@@ -10,7 +10,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.drf import validated
+from core.bounds import ITEMS_MAX, NOTE_MAX_LENGTH
+from core.drf import BoundedJSONField, validated
 from core.roles import HasRole, Role
 from seating.models import (
     MatchSectorStatus,
@@ -46,12 +47,13 @@ class MatchIn(serializers.Serializer):
 class MatchUpdateIn(MatchIn):
     is_numbered = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(MatchStatus.choices, required=False)
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class MatchStatusIn(serializers.Serializer):
     status = serializers.ChoiceField(MatchStatus.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True,
+                                   default="")
 
 
 class MatchFilterIn(serializers.Serializer):
@@ -84,7 +86,7 @@ class SalesPhaseIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     start_at = serializers.DateTimeField()
     end_at = serializers.DateTimeField()
-    eligibility_rules_json = serializers.JSONField(required=False)
+    eligibility_rules_json = BoundedJSONField(required=False)
     ticket_limit = serializers.IntegerField(min_value=1, required=False)
     is_active = serializers.BooleanField(required=False, default=True)
 
@@ -114,8 +116,8 @@ class SalesPhaseOut(serializers.Serializer):
 class PriceCategoryIn(serializers.Serializer):
     name = serializers.CharField(max_length=60)
     price = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
-    color = serializers.RegexField(COLOR, required=False)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3, required=False)
+    color = serializers.RegexField(COLOR, max_length=7, required=False)
 
 
 class PriceCategoryOut(serializers.Serializer):
@@ -163,7 +165,8 @@ class MatchSectorUpdateIn(serializers.Serializer):
 
 
 class MatchSectorBulkIn(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1,
+                                max_length=ITEMS_MAX)
     status = serializers.ChoiceField(MatchSectorStatus.choices, required=False)
     purpose = serializers.ChoiceField(SectorPurpose.choices, required=False)
     price_category_id = serializers.IntegerField(required=False, allow_null=True)
@@ -184,11 +187,11 @@ class NewSectorIn(serializers.Serializer):
 class NewStadiumIn(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     city = serializers.CharField(max_length=80)
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, default="HR")
+    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, required=False, default="HR")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                     default="")
     is_numbered = serializers.BooleanField(required=False, default=False)
-    sectors = NewSectorIn(many=True, allow_empty=False)
+    sectors = NewSectorIn(many=True, allow_empty=False, max_length=ITEMS_MAX)
 
 
 class StadiumConfigIn(serializers.Serializer):

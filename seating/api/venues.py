@@ -8,7 +8,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.drf import validated
+from core.bounds import ITEMS_MAX
+from core.drf import BoundedJSONField, validated
 from core.roles import HasRole, Role
 from seating.models import (
     RowStrategy,
@@ -39,7 +40,7 @@ class UpperChoiceField(serializers.ChoiceField):
 class StadiumIn(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     city = serializers.CharField(max_length=80)
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", default="HR",
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", max_length=2, default="HR",
                                      error_messages={"invalid": "Use a two-letter country code."})
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     stadium_type = UpperChoiceField(StadiumType.choices, default=StadiumType.HOME)
@@ -154,9 +155,10 @@ class SeatTypeIn(serializers.Serializer):
 class ClassifyIn(SeatTypeIn):
     seat_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
                                      required=False, max_length=5000)
-    rows = serializers.ListField(child=serializers.CharField(max_length=10), required=False)
+    rows = serializers.ListField(child=serializers.CharField(max_length=10), required=False,
+                                 max_length=ITEMS_MAX)
     numbers = serializers.ListField(child=serializers.IntegerField(min_value=1),
-                                    required=False)
+                                    required=False, max_length=ITEMS_MAX)
 
     def validate(self, attrs):
         if not attrs.get("seat_ids") and not attrs.get("rows"):
@@ -174,7 +176,7 @@ class SnakeConfigIn(serializers.Serializer):
     traversal_direction = UpperChoiceField(Traversal.choices, required=False)
     within_row_strategy = UpperChoiceField(RowStrategy.choices, required=False)
     # Shape and overlaps are business rules (422), checked by the service.
-    subsector_grouping_json = serializers.JSONField(required=False)
+    subsector_grouping_json = BoundedJSONField(required=False)
 
 
 class SnakeConfigOut(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.bounds import ITEMS_MAX
 from core.drf import validated
 from core.pii import mask
 from payments.models import Payment
@@ -30,7 +31,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 class CheckoutIn(serializers.Serializer):
     cart_id = serializers.IntegerField(min_value=1)
-    holders = HolderIn(many=True, allow_empty=False)
+    holders = HolderIn(many=True, allow_empty=False, max_length=ITEMS_MAX)
 
 
 class MatchOut(serializers.Serializer):
