@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     "core.audit.MasqueradeAuditMiddleware",
+    "quotas.middleware.PortalOnlySessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
@@ -432,7 +433,10 @@ QUOTA_DISCOUNT_CODES = {"GR": 100, **env.dict("QUOTA_DISCOUNT_CODES", cast={"val
                                               default={})}
 QUOTA_CLAIM_MINUTES = 20  # how long a claim holds its seats between step 1 and payment
 QUOTA_EXPIRY_WARNING_DAYS = 3  # the dashboard highlights a quota this close to its date
+# An invitation's sign-in link lasts this many days and opens the portal this many times (a
+# phone and a laptop, and a second try); then the holder signs in with the webshop.
 QUOTA_MAGIC_LINK_DAYS = env.int("QUOTA_MAGIC_LINK_DAYS", default=14)
+QUOTA_MAGIC_LINK_MAX_USES = env.int("QUOTA_MAGIC_LINK_MAX_USES", default=3)
 QUOTA_IMPORT_MAX_ROWS = 50
 # `seed_demo` creates admin@hns.example with the published demo password: only where allowed.
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=DEBUG)

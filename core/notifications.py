@@ -30,6 +30,8 @@ from core.sql import insert_rows, marks
 from core.tasks import email_deliver, push_deliver
 from core.transactions import enqueue_on_commit
 
+REDACTED = "[redacted]"
+
 
 class TemplateKey:
     ORDER_CONFIRMATION = "order_confirmation"
@@ -54,15 +56,19 @@ def _active_subject(template_key: str) -> str | None:
     return row[0] if row else None
 
 
-def email_send(*, template_key: str, to: str, variables: dict) -> EmailLog:
+def email_send(*, template_key: str, to: str, variables: dict,
+               private: tuple[str, ...] = ()) -> EmailLog:
     """Queue one email from a stored template; delivered by `email_deliver` after commit. Only
-    the subject is rendered here, for the log: the bodies are rendered once, by the task."""
+    the subject is rendered here, for the log: the bodies are rendered once, by the task.
+    `private` names variables (a sign-in link) only the email may show: the log's readable
+    copy, and the subject rendered for it, show them as REDACTED."""
     subject = _active_subject(template_key)
     if subject is None:
         raise NotFound(f"No active email template '{template_key}'.", code="template_not_found")
+    shown = variables | dict.fromkeys(set(private) & variables.keys(), REDACTED)
     log = EmailLog(template_key=template_key, recipient_email=to,
-                   subject=subject_render(subject, variables)[:200],
-                   variables_json=scrub(variables),
+                   subject=subject_render(subject, shown)[:200],
+                   variables_json=scrub(shown),
                    variables_encrypted=json.dumps(variables, cls=DjangoJSONEncoder),
                    status=EmailStatus.QUEUED, created_at=timezone.now())
     insert_rows([log])

@@ -32,8 +32,7 @@ from quotas.admin_import import (
 )
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from quotas.services.cancellation import OPTIONS, cancellation_preview, quota_cancel
-from quotas.services.common import holder_quotas
-from quotas.services.invitations import recipient_user
+from quotas.services.common import holder_quotas, recipient_user
 
 
 def _require_quota_manager(request) -> None:

@@ -135,6 +135,32 @@ class Quota(models.Model):
         return f"quota:{self.root_id}"
 
 
+class MagicLink(models.Model):
+    """An invitation's sign-in link to the portal (quotas.services.magic_links). Only the
+    SHA-256 of its token is stored: the token itself is in the email alone. It opens the quota
+    only for the email it was sent to, while that email is still the quota's recipient, for
+    QUOTA_MAGIC_LINK_DAYS and at most `max_uses` times."""
+
+    quota = models.ForeignKey(Quota, on_delete=models.CASCADE, related_name="magic_links")
+    email = models.EmailField(help_text="The recipient it was sent to")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveSmallIntegerField()
+    uses = models.PositiveSmallIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Set when the quota is cancelled or retracted")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(uses__lte=models.F("max_uses")),
+                                              name="magic_link_uses_within_max")]
+
+    def __str__(self):
+        return f"Magic link {self.pk} of quota {self.quota_id} for {self.email}"
+
+
 class QuotaSeatStatus(models.TextChoices):
     ALLOCATED = "ALLOCATED"
     RESERVED = "RESERVED"  # a claim has its ticket holders and holds it until paid

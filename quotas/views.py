@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, Forbidden, NotFound
 from quotas import selectors
+from quotas.middleware import portal_only_mark
 from quotas.services.common import quota_for_holder
-from quotas.services.invitations import magic_token_read, recipient_user
+from quotas.services.magic_links import magic_link_redeem
 from ticketing.services.accounts import user_sync_from_sso
 from ticketing.sso import sso_token_verify
 
@@ -57,6 +58,7 @@ def portal_login(request):
             error, status = exc.detail, exc.status_code
         else:
             login(request, user, backend=BACKEND)
+            portal_only_mark(request)
             return HttpResponseRedirect(_next_url(request))
     elif request.method == "POST":
         error, status = "Paste the sign-in token from the webshop.", 400
@@ -75,14 +77,17 @@ def portal_logout(request):
 
 
 def magic_login(request, token: str):
-    """The invitation's magic link: sign in as the quota's recipient, open the quota."""
-    found = magic_token_read(token)
-    if found is None:
-        return render(request, "quotas/link_invalid.html", status=400)
-    quota_id, email = found
-    user = recipient_user(email)
+    """The invitation's magic link: sign in as the quota's recipient (a portal-only session),
+    open the quota. A link that does not work says why, and what to do instead."""
+    try:
+        user, quota = magic_link_redeem(token=token, request=request)
+    except DomainError as exc:
+        return render(request, "quotas/link_invalid.html", {
+            "message": exc.detail, "back_office": exc.code == "back_office_account"},
+            status=exc.status_code)
     login(request, user, backend=BACKEND)
-    return HttpResponseRedirect(reverse("portal:quota", kwargs={"quota_id": quota_id}))
+    portal_only_mark(request)
+    return HttpResponseRedirect(reverse("portal:quota", kwargs={"quota_id": quota.pk}))
 
 
 @portal_login_required

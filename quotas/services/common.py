@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from payments.outcomes import payment_success_pending
 from quotas.models import (
     CLAIM_REFERENCE_PREFIX,
     ClaimStatus,
+    MagicLink,
     Quota,
     QuotaClaim,
     QuotaSeat,
@@ -57,6 +59,9 @@ def quota_transition(quota: Quota, to_status: str, *, actor=None, reason: str = 
     for name, value in fields.items():
         setattr(quota, name, value)
     quota.save(update_fields=["status", *fields, "updated_at"])
+    if to_status in CLOSED_STATUSES:  # its invitation links stop working (magic_links)
+        MagicLink.objects.filter(quota=quota, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
     if from_status != to_status:
         audit_record(actor=actor, action=f"quota.{to_status.lower()}", obj=quota,
                      before={"status": from_status}, after={"status": to_status,
@@ -141,6 +146,18 @@ def recipient_account(email: str):
     """The existing account of a recipient's email, or None: a quota addressed to an email
     without an account is bound to it when the account is created (`quotas_bind_account`)."""
     return get_user_model().objects.filter(email__iexact=email).first()
+
+
+def recipient_user(email: str):
+    """The account of an email, created (no password; SSO or magic link only) if none yet."""
+    account = recipient_account(email)
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return get_user_model().objects.create_user(email=email)
+    except IntegrityError:  # a concurrent sign-in created it first
+        return recipient_account(email)
 
 
 def quotas_bind_account(user) -> int:

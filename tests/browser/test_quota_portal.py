@@ -4,14 +4,14 @@ with Stripe.js answered by a stand-in and the Stripe API by the tests' local ser
 and the sub-recipient's claim, retraction, and two windows kept in step by the live socket."""
 
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from payments.models import Payment, PaymentStatus
 from quotas.models import Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
-from quotas.services.invitations import magic_token
+from quotas.services.magic_links import magic_link_issue
 from tests.payments.conftest import intent_event, sign, stripe_server  # noqa: F401 (fixture)
 from tests.quotas.conftest import make_quota, numbered_match, seat_ids
 from ticketing.models import Ticket
@@ -42,7 +42,7 @@ def open_portal(browser, asgi_live_server):
             context.route("https://js.stripe.com/**", stripe_js)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(asgi_live_server.url + reverse("portal:magic", args=[magic_token(quota)]))
+        page.goto(asgi_live_server.url + urlsplit(magic_link_issue(quota=quota)).path)
         expect(page).to_have_url(f"{asgi_live_server.url}/portal/quotas/{quota.pk}/")
         wait_live(page)
         return page

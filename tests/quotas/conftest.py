@@ -1,6 +1,7 @@
 """Quota fixtures: a numbered HOME match with two priced sectors, a standing AWAY match, a
 Quota Manager's API client and a quota maker that goes through the real service."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -68,6 +69,11 @@ def make_quota(match, *, actor=None, sectors=("A",), quantity=4, email=HOLDER_EM
     request = QuotaRequest(recipient_email=email, quantity=quantity, match_id=match.pk,
                            sector_codes=list(sectors), **fields)
     return quota_create(actor=actor, request=request).quota
+
+
+def token_in(text: str) -> str:
+    """The magic link's token in an email body or a link."""
+    return re.search(r"/portal/magic/([\w-]+)/", text).group(1)
 
 
 def seat_ids(quota, n=None) -> list[int]:

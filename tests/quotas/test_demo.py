@@ -6,8 +6,8 @@ import pytest
 from quotas import demo
 from quotas.management.commands.seed_demo import _terms
 from quotas.models import Quota, QuotaSeat
-from quotas.services.invitations import magic_link, magic_token_read
-from tests.quotas.conftest import numbered_match, standing_match
+from quotas.services.magic_links import magic_link_issue, magic_link_redeem
+from tests.quotas.conftest import numbered_match, standing_match, token_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,6 @@ def test_the_demo_has_a_free_a_paid_a_deferred_and_a_delegating_quota():
     assert _terms(quotas["partner@demo.hns.hr"]) == "pay later"
     assert not quotas["away@demo.hns.hr"].match.is_numbered
     assert QuotaSeat.objects.count() == sum(q.quantity for q in quotas.values())
-    link = magic_link(quotas["vip@demo.hns.hr"])
-    token = link.split("/portal/magic/")[1].rstrip("/")
-    assert magic_token_read(token) == (quotas["vip@demo.hns.hr"].pk, "vip@demo.hns.hr")
+    link = magic_link_issue(quota=quotas["vip@demo.hns.hr"])
+    user, quota = magic_link_redeem(token=token_in(link))
+    assert (user.email, quota) == ("vip@demo.hns.hr", quotas["vip@demo.hns.hr"])

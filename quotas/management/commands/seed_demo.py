@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from quotas import demo as quotas_demo
-from quotas.services.invitations import magic_link
+from quotas.services.magic_links import magic_link_issue
 from seating import demo as seating_demo
 from ticketing import demo as accounts_demo
 
@@ -36,7 +36,8 @@ class Command(BaseCommand):
             "",
             f"Quota portal: {site}/portal/  (each link below signs in as that holder):",
             *[f"  {q.recipient_email:<22} {q.quantity} for {q.match.home_team} v "
-              f"{q.match.away_team} ({_terms(q)})\n    {magic_link(q)}" for q in quotas],
+              f"{q.match.away_team} ({_terms(q)})\n    {magic_link_issue(quota=q)}"
+              for q in quotas],
             "",
             f"Back-office logins (password '{accounts_demo.DEMO_PASSWORD}'):",
             *[f"  {email:<26} {what}" for email, what in logins if "fan" not in what],
