@@ -110,6 +110,13 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
         if allocation is not None:
             return allocation
         # the first candidate is a general-admission sector: the portable path counts it
+    return _allocate_portable(match, quantity, hold, sectors, algorithm)
+
+
+def _allocate_portable(match, quantity, hold, sectors, algorithm) -> Allocation:
+    """SQLite, and general-admission sectors: the same steps as `seating_allocate`, in Python
+    under the same sector lock (tests/seating/test_allocation_rule_of_record.py keeps the two
+    choosing the same seats)."""
     for _ in range(RACE_RETRIES):
         try:
             with transaction.atomic():
@@ -131,7 +138,7 @@ def allocate(*, match: Match, quantity: int, hold: Hold, sectors: list[MatchSect
                    code="try_again")
 
 
-_STEPS = {  # the step of the cascade that found the seats (see migration 0003)
+_STEPS = {  # the step of the cascade that found the seats (seating/sql/allocate_v1.sql)
     0: (None, ""),  # sequential: together if the seats happen to be side by side
     1: (True, ""),
     3: (False, "No row had enough seats together; the seats span two rows."),
@@ -141,9 +148,10 @@ _STEPS = {  # the step of the cascade that found the seats (see migration 0003)
 
 def _allocate_in_database(match, quantity, hold, sectors, algorithm) -> Allocation | None:
     """PostgreSQL: the whole allocation (lock, release expired holds, cascade, take, audit)
-    is the server-side function `seating_allocate`, one round trip and, outside a caller's
-    transaction, its own transaction. It reports rather than raises, so a refusal never
-    aborts the caller's transaction. None means "general admission": the caller counts it."""
+    is the server-side function `seating_allocate` (seating/sql/allocate_v1.sql), one round
+    trip and, outside a caller's transaction, its own transaction. It reports rather than
+    raises, so a refusal never aborts the caller's transaction. None means "general
+    admission": the caller counts it."""
     ids = None if sectors is None else [s.id if isinstance(s, MatchSector) else s
                                         for s in sectors]
     user_id = getattr(hold.user, "pk", None)
