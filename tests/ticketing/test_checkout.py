@@ -15,7 +15,8 @@ from accessctl.models import BlacklistCheckAttempt, BlacklistSource
 from accessctl.services import blacklist_entry_create
 from payments.models import Payment, PaymentStatus
 from payments.pricing import line_amounts, order_amounts
-from tests.ticketing.test_cart import add, on_sale_match, seated_zone
+from tests.ticketing import conftest
+from tests.ticketing.test_cart import add
 from ticketing.models import Cart, HolderSource, Order, OrderStatus, Profile, SavedProfile
 from ticketing.services.profiles import profile_create, saved_profile_create
 
@@ -66,14 +67,9 @@ def local_payments(settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
 
 
-@pytest.fixture
-def match():
-    return on_sale_match()
-
-
-@pytest.fixture
-def zone(match):
-    return seated_zone(match)[0]
+# conftest.py's, named here too for the modules that take this one's fixtures as base.match and
+# base.zone (tests/payments/test_success_delivery.py among them).
+match, zone = conftest.match, conftest.zone
 
 
 @pytest.fixture

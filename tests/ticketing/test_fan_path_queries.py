@@ -17,7 +17,7 @@ from ticketing.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
-local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
+local_payments, buyer = base.local_payments, base.buyer  # match and zone: conftest.py
 
 ZONES = 2
 CHECKOUT = 14

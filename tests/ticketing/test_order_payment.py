@@ -26,7 +26,7 @@ from ticketing.models import CartStatus, Order, OrderStatus, Ticket
 pytestmark = pytest.mark.django_db
 
 # The checkout tests' fixtures: local payments, a fan with a complete profile, a match on sale.
-local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
+local_payments, buyer = base.local_payments, base.buyer  # match and zone: conftest.py
 WEBHOOK = "/api/webhooks/stripe"
 
 

@@ -10,7 +10,7 @@ from ticketing.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
-local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
+local_payments, buyer = base.local_payments, base.buyer  # match and zone: conftest.py
 
 
 def test_pay_local_answers_404_unless_the_local_provider_is_enabled(buyer, match, zone,
