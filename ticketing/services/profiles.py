@@ -50,6 +50,19 @@ def _apply(instance, data: dict, fields: tuple[str, ...]) -> None:
     instance.passport_hash = keyed_hash(instance.passport_number)
 
 
+def _save_audited(profile: Profile | SavedProfile, *, user: User, action: str,
+                  before: dict | None, request, taken: Conflict) -> None:
+    """Save the profile and audit it in one transaction; the database's unique OIB index, the
+    last word on a concurrent save, answers with `taken`."""
+    try:
+        with transaction.atomic():
+            profile.save()
+            audit_record(actor=user, action=action, obj=profile, before=before,
+                         after=snapshot(profile, *AUDITED), request=request)
+    except IntegrityError:
+        raise taken from None
+
+
 # --- Default profile ------------------------------------------------------------------------
 
 def profile_get(*, user: User) -> Profile:
@@ -82,14 +95,9 @@ def profile_create(*, user: User, data: dict, request=None) -> Profile:
     profile = Profile(user=user)
     _apply(profile, data, PROFILE_FIELDS)
     _check_oib_free(oib_hash=profile.oib_hash, user=user)
-    try:
-        with transaction.atomic():
-            profile.save()
-            audit_record(actor=user, action="profile.created", obj=profile,
-                         after=snapshot(profile, *AUDITED), request=request)
-    except IntegrityError:
-        raise Conflict("This OIB is already used by another account (or your profile was just "
-                       "created).", code="oib_taken", field="oib") from None
+    _save_audited(profile, user=user, action="profile.created", before=None, request=request,
+                  taken=Conflict("This OIB is already used by another account (or your profile "
+                                 "was just created).", code="oib_taken", field="oib"))
     return profile
 
 
@@ -106,14 +114,9 @@ def profile_update(*, user: User, data: dict, request=None) -> Profile:
     before = snapshot(profile, *AUDITED)
     _apply(profile, merged, PROFILE_FIELDS)
     _check_oib_free(oib_hash=profile.oib_hash, user=user)
-    try:
-        with transaction.atomic():
-            profile.save()
-            audit_record(actor=user, action="profile.updated", obj=profile, before=before,
-                         after=snapshot(profile, *AUDITED), request=request)
-    except IntegrityError:
-        raise Conflict("This OIB is already used by another account.", code="oib_taken",
-                       field="oib") from None
+    _save_audited(profile, user=user, action="profile.updated", before=before, request=request,
+                  taken=Conflict("This OIB is already used by another account.",
+                                 code="oib_taken", field="oib"))
     return profile
 
 
@@ -158,14 +161,10 @@ def saved_profile_update(*, user: User, profile_id: int, data: dict,
     before = snapshot(profile, *AUDITED)
     _apply(profile, merged, SAVED_PROFILE_FIELDS)
     _check_no_duplicate(user=user, oib_hash=profile.oib_hash, exclude_id=profile.pk)
-    try:
-        with transaction.atomic():
-            profile.save()
-            audit_record(actor=user, action="saved_profile.updated", obj=profile, before=before,
-                         after=snapshot(profile, *AUDITED), request=request)
-    except IntegrityError:
-        raise Conflict("You already have a saved profile with this OIB.", code="oib_duplicate",
-                       field="oib") from None
+    _save_audited(profile, user=user, action="saved_profile.updated", before=before,
+                  request=request,
+                  taken=Conflict("You already have a saved profile with this OIB.",
+                                 code="oib_duplicate", field="oib"))
     return profile
 
 
