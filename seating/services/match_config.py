@@ -33,7 +33,7 @@ from seating.models import (
     StadiumType,
 )
 from seating.services.inventory import inventory_build
-from seating.services.matches import match_get
+from seating.services.matches import changed_fields, match_get, match_item_save
 
 CATEGORY_FIELDS = ("name", "price", "currency", "color")
 SECTOR_FIELDS = ("status", "purpose", "price_category", "sellable_capacity")
@@ -352,20 +352,14 @@ def price_category_update(*, match_id: int, category_id: int, actor, data: dict,
     with transaction.atomic():
         match = match_get(match_id=match_id, lock=True)
         category = price_category_get(match=match, category_id=category_id)
-        changed = [f for f in CATEGORY_FIELDS if f in data and getattr(category, f) != data[f]]
+        changed = changed_fields(category, data, CATEGORY_FIELDS)
         if not changed:
             return category
         _check_unlocked(match)
         if "name" in changed:
             _check_name_free(match, data["name"], exclude=category.pk)
-        before = snapshot(category, *changed)
-        for name in changed:
-            setattr(category, name, data[name])
-        category.save(update_fields=changed)
-        audit_record(actor=actor, action="price_category.updated", obj=category,
-                     before={"match": match.pk, **before},
-                     after={"match": match.pk, **snapshot(category, *changed)},
-                     request=request)
+        match_item_save(category, data, changed, match_id=match.pk,
+                        action="price_category.updated", actor=actor, request=request)
     return category
 
 
@@ -467,18 +461,11 @@ def _check_capacity(sector: MatchSector) -> None:
 
 
 def _sector_apply(sector: MatchSector, data: dict, *, actor, request) -> None:
-    changed = [f for f in SECTOR_FIELDS if f in data and getattr(sector, f) != data[f]]
-    if not changed:
-        return
-    before = snapshot(sector, *changed)
-    for name in changed:
-        setattr(sector, name, data[name])
-    _check_capacity(sector)
-    sector.save(update_fields=changed)
-    audit_record(actor=actor, action="match_sector.updated", obj=sector,
-                 before={"match": sector.match_id, **before},
-                 after={"match": sector.match_id, **snapshot(sector, *changed)},
-                 request=request)
+    changed = changed_fields(sector, data, SECTOR_FIELDS)
+    if changed:
+        match_item_save(sector, data, changed, match_id=sector.match_id,
+                        action="match_sector.updated", actor=actor, request=request,
+                        check=_check_capacity)
 
 
 def match_sector_update(*, match_id: int, match_sector_id: int, actor, data: dict,

@@ -60,6 +60,26 @@ def match_get(*, match_id: int, lock: bool = False) -> Match:
     return match
 
 
+def changed_fields(instance, data: dict, fields: tuple[str, ...]) -> list[str]:
+    """Those of `fields` that `data` gives a new value for."""
+    return [f for f in fields if f in data and getattr(instance, f) != data[f]]
+
+
+def match_item_save(instance, data: dict, changed: list[str], *, match_id: int, action: str,
+                    actor, request, check=None) -> None:
+    """Set the `changed` fields of a match's phase, price category or sector from `data`, let
+    `check` refuse the result, save those fields and audit them, before and after, under the
+    match's id."""
+    before = snapshot(instance, *changed)
+    for name in changed:
+        setattr(instance, name, data[name])
+    if check is not None:
+        check(instance)
+    instance.save(update_fields=changed)
+    audit_record(actor=actor, action=action, obj=instance, before={"match": match_id, **before},
+                 after={"match": match_id, **snapshot(instance, *changed)}, request=request)
+
+
 def _venue(venue_id: int | None) -> Stadium | None:
     if venue_id is None:
         return None
@@ -94,7 +114,7 @@ def match_update(*, match_id: int, actor, data: dict, request=None) -> Match:
         match = match_get(match_id=match_id, lock=True)
         if "venue_id" in data:
             data["venue"] = _venue(data.pop("venue_id"))
-        changed = [f for f in MATCH_FIELDS if f in data and getattr(match, f) != data[f]]
+        changed = changed_fields(match, data, MATCH_FIELDS)
         if changed:
             before = snapshot(match, *changed)
             for name in changed:
@@ -217,17 +237,10 @@ def sales_phase_update(*, match_id: int, phase_id: int, actor, data: dict,
     with transaction.atomic():
         match_get(match_id=match_id, lock=True)
         phase = sales_phase_get(match_id=match_id, phase_id=phase_id)
-        changed = [f for f in PHASE_FIELDS if f in data and getattr(phase, f) != data[f]]
-        if not changed:
-            return phase
-        before = snapshot(phase, *changed)
-        for name in changed:
-            setattr(phase, name, data[name])
-        _phase_check(phase)
-        phase.save(update_fields=changed)
-        audit_record(actor=actor, action="sales_phase.updated", obj=phase,
-                     before={"match": match_id, **before},
-                     after={"match": match_id, **snapshot(phase, *changed)}, request=request)
+        changed = changed_fields(phase, data, PHASE_FIELDS)
+        if changed:
+            match_item_save(phase, data, changed, match_id=match_id, action="sales_phase.updated",
+                            actor=actor, request=request, check=_phase_check)
     return phase
 
 
