@@ -11,6 +11,14 @@ from rest_framework.test import APIClient
 from core.roles import Role
 from quotas.services.creation import QuotaRequest, quota_create
 from seating.models import MatchStatus, MatchType
+from tests.quotas.fixtures_import import (  # noqa: F401  the import, admin and masquerade tests'
+    admin_client_qm,
+    import_env,
+    manager_api,
+    match_a,
+    match_b,
+    quota_manager,
+)
 from tests.seating.factories import make_match, make_match_sector, make_price_category
 from tests.seating.layouts import build_sector
 from ticketing.services.profiles import profile_create

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from core.roles import Role
 from quotas.services.creation import QuotaRequest, quota_create
@@ -45,6 +46,14 @@ def match_b(db, import_env):
 @pytest.fixture
 def quota_manager(make_user):
     return make_user("quotas-import@hns.hr", roles=[Role.QUOTA_MANAGER])
+
+
+@pytest.fixture
+def admin_client_qm(quota_manager):
+    """The Quota Manager signed in to Django Admin."""
+    client = Client()
+    client.force_login(quota_manager)
+    return client
 
 
 @pytest.fixture

@@ -8,19 +8,7 @@ from core.models import AuditEvent, EmailLog
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaStatus
 from quotas.services.imports import csv_parse, quotas_import
 from seating.models import SeatInventory, SeatStatus
-from tests.quotas.fixtures_import import (
-    SECTOR_A_SEATS,
-    csv_bytes,
-    csv_file,
-    import_env,
-    manager_api,
-    match_a,
-    match_b,
-    quota_make,
-    quota_manager,
-)
-
-__all__ = ["import_env", "manager_api", "match_a", "match_b", "quota_manager"]
+from tests.quotas.fixtures_import import SECTOR_A_SEATS, csv_bytes, csv_file, quota_make
 
 URL = "/api/admin/quotas/import"
 HEADER = "email,sectors,quantity"

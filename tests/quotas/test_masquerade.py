@@ -12,18 +12,9 @@ from core.audit import MasqueradeAuditMiddleware, audit_record
 from core.models import AuditEvent
 from core.roles import Role
 from quotas.models import Quota
-from tests.quotas.fixtures_import import import_env, match_a, quota_make, quota_manager
-
-__all__ = ["import_env", "match_a", "quota_manager"]
+from tests.quotas.fixtures_import import quota_make
 
 HOLDER = "vip@sponsor.hr"
-
-
-@pytest.fixture
-def admin_client_qm(quota_manager):
-    client = Client()
-    client.force_login(quota_manager)
-    return client
 
 
 def masquerade(client, quota):

@@ -4,7 +4,6 @@ django-import-export (upload → preview of every row and its errors → confirm
 
 import re
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,26 +12,9 @@ from core.models import AuditEvent
 from core.roles import Role
 from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
 from seating.models import SeatInventory, SeatStatus
-from tests.quotas.fixtures_import import (
-    csv_bytes,
-    csv_file,
-    import_env,
-    match_a,
-    match_b,
-    quota_make,
-    quota_manager,
-)
-
-__all__ = ["import_env", "match_a", "match_b", "quota_manager"]
+from tests.quotas.fixtures_import import csv_bytes, csv_file, quota_make
 
 LIST = "/admin/quotas/quota/"
-
-
-@pytest.fixture
-def admin_client_qm(quota_manager):
-    client = Client()
-    client.force_login(quota_manager)
-    return client
 
 
 def seats_set(quota, *statuses):
