@@ -2,6 +2,8 @@
 session cookie or the app's `?token=`. Transactional: events go out only on commit, and the
 consumer reaches the database from another thread."""
 
+from functools import partial
+
 import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
@@ -29,6 +31,22 @@ def socket(quota_id: int, *, cookie=None, token: str = "", origin=ORIGIN):
     return WebsocketCommunicator(application, path, headers=headers)
 
 
+def first_event_after(quota_id: int, *changes, cookie=None, token: str = ""):
+    """Subscribe to the quota, make the `changes` (functions run in the database, in order) and
+    return whether it connected, its hello and the first event it heard after them."""
+    async def scenario():
+        ws = socket(quota_id, cookie=cookie, token=token)
+        connected, _ = await ws.connect()
+        hello = await ws.receive_json_from()
+        for change in changes:
+            await database_sync_to_async(change)()
+        event = await ws.receive_json_from(timeout=2)
+        await ws.disconnect()
+        return connected, hello, event
+
+    return run(scenario)
+
+
 @pytest.fixture
 def quota(db):
     return make_quota(numbered_match(), quantity=4, can_create_subquotas=True)
@@ -40,17 +58,9 @@ def test_a_signed_in_holder_hears_a_claim_made_elsewhere(quota):
     holder = User.objects.get(email=HOLDER_EMAIL)
     chosen = seat_ids(quota, 2)
 
-    async def scenario():
-        ws = socket(quota.pk, cookie=cookie)
-        connected, _ = await ws.connect()
-        hello = await ws.receive_json_from()
-        await database_sync_to_async(claim_select)(user=holder, quota_id=quota.pk,
-                                                   seat_ids=chosen)
-        event = await ws.receive_json_from(timeout=2)
-        await ws.disconnect()
-        return connected, hello, event
-
-    connected, hello, event = run(scenario)
+    connected, hello, event = first_event_after(
+        quota.pk, partial(claim_select, user=holder, quota_id=quota.pk, seat_ids=chosen),
+        cookie=cookie)
 
     assert connected
     assert hello == {"type": "hello", "quota_id": quota.pk, "root_id": quota.pk}
@@ -64,18 +74,10 @@ def test_the_app_subscribes_with_its_access_token(quota, login):
     app = login(HOLDER_EMAIL)
     chosen = seat_ids(quota, 1)
 
-    async def scenario():
-        ws = socket(quota.pk, token=app.tokens.access_token)
-        connected, _ = await ws.connect()
-        await ws.receive_json_from()
-        await database_sync_to_async(subquota_create)(
-            user=app.user, quota_id=quota.pk, recipient_email="guest@example.com",
-            seat_ids=chosen)
-        event = await ws.receive_json_from(timeout=2)
-        await ws.disconnect()
-        return connected, event
-
-    connected, event = run(scenario)
+    connected, _, event = first_event_after(
+        quota.pk, partial(subquota_create, user=app.user, quota_id=quota.pk,
+                          recipient_email="guest@example.com", seat_ids=chosen),
+        token=app.tokens.access_token)
 
     assert connected
     assert event["event"]["event"] == "subquota_created"
@@ -124,18 +126,10 @@ def test_a_sub_recipient_hears_about_their_subquota_but_not_the_other_guests(quo
                             recipient_email="other@example.com", seat_ids=[second])
     cookie = session_cookie("sub@example.com")
 
-    async def scenario():
-        ws = socket(mine.pk, cookie=cookie)
-        connected, _ = await ws.connect()
-        hello = await ws.receive_json_from()
-        await database_sync_to_async(subquota_retract)(user=holder, subquota_id=other.pk)
-        await database_sync_to_async(subquota_retract)(user=holder, subquota_id=mine.pk)
-        # A group delivers in order: the first event to arrive proves the other never will.
-        event = await ws.receive_json_from(timeout=2)
-        await ws.disconnect()
-        return connected, hello, event
-
-    connected, hello, event = run(scenario)
+    # A group delivers in order: the first event to arrive proves the other never will.
+    connected, hello, event = first_event_after(
+        mine.pk, partial(subquota_retract, user=holder, subquota_id=other.pk),
+        partial(subquota_retract, user=holder, subquota_id=mine.pk), cookie=cookie)
 
     assert connected
     assert hello == {"type": "hello", "quota_id": mine.pk, "root_id": quota.pk}
