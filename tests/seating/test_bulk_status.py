@@ -20,10 +20,9 @@ def sector(db):
 
 
 @pytest.fixture
-def manager(make_user, api):
-    user = make_user(roles=[Role.MATCH_MANAGER])
-    api.force_authenticate(user)
-    return user
+def manager(api_as):
+    """A Match Manager; `api` is signed in as them."""
+    return api_as(Role.MATCH_MANAGER)
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ TZ = timezone.get_fixed_timezone(60)
 
 
 @pytest.fixture
-def agent(make_user, api):
-    user = make_user(roles=[Role.SUPPORT_AGENT])
-    api.force_authenticate(user)
-    return user
+def agent(api_as):
+    """A Support Agent; `api` is signed in as them."""
+    return api_as(Role.SUPPORT_AGENT)
 
 
 @pytest.fixture

@@ -19,10 +19,9 @@ def seat(db):
 
 
 @pytest.fixture
-def manager(make_user, api):
-    user = make_user(roles=[Role.MATCH_MANAGER])
-    api.force_authenticate(user)
-    return user
+def manager(api_as):
+    """A Match Manager; `api` is signed in as them."""
+    return api_as(Role.MATCH_MANAGER)
 
 
 def put(api, seat, **body):

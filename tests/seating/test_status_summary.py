@@ -23,10 +23,9 @@ def match_sectors(db):
 
 
 @pytest.fixture
-def manager(make_user, api):
-    user = make_user(roles=[Role.MATCH_MANAGER])
-    api.force_authenticate(user)
-    return user
+def manager(api_as):
+    """A Match Manager; `api` is signed in as them."""
+    return api_as(Role.MATCH_MANAGER)
 
 
 def test_it_counts_every_status_per_sector(api, manager, match_sectors):
