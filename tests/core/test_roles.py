@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from core.audit import audit_record
 from core.roles import Role
+from tests.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +47,8 @@ def test_the_audit_trail_needs_a_signed_in_user(api):
 
 
 def test_a_fan_may_not_read_the_audit_trail(fan):
-    response = fan.get(AUDIT)
+    body = assert_error(fan.get(AUDIT), 403, "forbidden")
 
-    assert response.status_code == 403
-    body = response.json()
-    assert body["error"] == "forbidden"
     assert "Supervisor" in body["detail"]
 
 

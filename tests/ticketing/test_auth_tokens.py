@@ -10,6 +10,7 @@ from django.conf import settings
 from rest_framework.test import APIRequestFactory
 
 from core.models import AuditEvent, PushToken
+from tests.assertions import assert_error
 from tests.conftest import sso_token
 from ticketing.authentication import AccessTokenAuthentication
 from ticketing.models import ApiSession
@@ -43,9 +44,7 @@ def test_an_access_token_lasts_15_minutes_then_points_to_refresh(login):
         clock.shift(timedelta(minutes=1))
         response = fan.get(PROFILE)
 
-    assert response.status_code == 401
-    body = response.json()
-    assert body["error"] == "authentication_failed"
+    body = assert_error(response, 401, "authentication_failed")
     assert "/api/auth/refresh" in body["detail"]
 
 
@@ -82,9 +81,7 @@ def test_it_rejects_a_reused_refresh_token_and_ends_the_whole_session(api, login
 
     response = api.post(REFRESH, {"refresh_token": stolen}, format="json")
 
-    assert response.status_code == 401
-    body = response.json()
-    assert body["error"] == "refresh_token_reused"
+    body = assert_error(response, 401, "refresh_token_reused")
     assert "refresh_token" in body["fields"]
     session = ApiSession.objects.get()
     assert session.revoked_at is not None

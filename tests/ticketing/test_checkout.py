@@ -15,6 +15,7 @@ from accessctl.models import BlacklistCheckAttempt, BlacklistSource
 from accessctl.services import blacklist_entry_create
 from payments.models import Payment, PaymentStatus
 from payments.pricing import line_amounts, order_amounts
+from tests.assertions import assert_error
 from tests.ticketing import conftest
 from tests.ticketing.test_cart import add
 from ticketing.models import Cart, HolderSource, Order, OrderStatus, Profile, SavedProfile
@@ -51,13 +52,6 @@ def cart_of(client, match, zone, quantity=1) -> Cart:
 def checkout(client, cart, holders):
     return client.post("/api/checkout", {"cart_id": cart.id, "holders": holders},
                        format="json")
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error"] == code, body
-    return body
 
 
 @pytest.fixture(autouse=True)
