@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "ticketing",
+    "ticketing.aftersale",
     "seating",
     "queueing",
     "payments",
@@ -278,6 +279,9 @@ PAYMENT_DELIVERY_GRACE_SECONDS = env.int("PAYMENT_DELIVERY_GRACE_SECONDS", defau
 NOTIFICATION_RESEND_GRACE_SECONDS = env.int("NOTIFICATION_RESEND_GRACE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["notifications-resend"] = {"task": "core.tasks.notifications_resend",
                                                 "schedule": 60.0}
+# Refunds whose send task never ran (the broker was down at commit) get a new one.
+CELERY_BEAT_SCHEDULE["refunds-resend"] = {"task": "payments.tasks.refunds_resend",
+                                          "schedule": 300.0}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

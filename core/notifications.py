@@ -45,6 +45,9 @@ class TemplateKey:
     MATCH_CANCELLATION = "match_cancellation"
     QUEUE_TURN = "queue_turn"
     REFUND = "refund"
+    CANCELLATION_CONFIRMATION = "cancellation_confirmation"
+    TICKET_TRANSFERRED_AWAY = "ticket_transferred_away"
+    SEAT_CHANGE = "seat_change"
 
 
 def _active_subject(template_key: str) -> str | None:

@@ -2,13 +2,15 @@ from django.contrib import admin, messages
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
+from core.roles import Role, user_has_role
 from payments.models import Payment, Refund, WebhookEvent
-from payments.services import payment_refund
+from payments.refunds import payment_refund, refund_approve, refund_reject, refund_retry
 
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = readonly_fields = ("created_at", "amount", "provider_refund_id", "status", "reason")
+    fields = readonly_fields = ("created_at", "reference", "amount", "fee_retained", "source",
+                                "status", "provider_refund_id", "reason", "failure_message")
 
 
 @admin.register(Payment)
@@ -38,10 +40,42 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "payment", "amount", "status", "provider_refund_id", "reason")
-    list_filter = ("status", "created_at")
-    search_fields = ("provider_refund_id", "payment__reference")
-    list_select_related = ("payment",)
+    """Every refund, failed ones first to see: filter by status FAILED and retry them. Refunds
+    waiting for approval are approved or rejected here (by someone other than who asked)."""
+
+    list_display = ("id", "created_at", "reference", "amount", "fee_retained", "source",
+                    "status", "failure_message", "provider_refund_id", "requested_by",
+                    "approved_by")
+    list_filter = ("status", "source", "created_at")
+    search_fields = ("reference", "provider_refund_id", "payment__reference")
+    list_select_related = ("payment", "requested_by", "approved_by")
+    date_hierarchy = "created_at"
+    actions = ["retry", "approve", "reject"]
+
+    def has_refund_permission(self, request):
+        return user_has_role(request.user, Role.SUPERVISOR)
+
+    def _each(self, request, queryset, service, done: str, **kwargs):
+        for refund in queryset:
+            try:
+                service(refund_id=refund.pk, actor=request.user, **kwargs)
+            except DomainError as exc:
+                self.message_user(request, f"{refund}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"Refund {refund.pk}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Retry the selected failed refunds", permissions=["refund"])
+    def retry(self, request, queryset):
+        self._each(request, queryset, refund_retry, "sent again")
+
+    @admin.action(description="Approve the selected refunds", permissions=["refund"])
+    def approve(self, request, queryset):
+        self._each(request, queryset, refund_approve, "approved")
+
+    @admin.action(description="Reject the selected refunds", permissions=["refund"])
+    def reject(self, request, queryset):
+        self._each(request, queryset, refund_reject, "rejected",
+                   reason=f"rejected by {request.user}")
 
 
 @admin.register(WebhookEvent)

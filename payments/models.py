@@ -98,32 +98,96 @@ class WebhookEvent(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    PENDING_APPROVAL = "PENDING_APPROVAL", "Waiting for approval"
+    APPROVED = "APPROVED", "Approved"
+    PENDING = "PENDING", "Pending"  # to be sent to the provider
+    PROCESSING = "PROCESSING", "Processing"  # sent; the provider has not confirmed it yet
+    COMPLETED = "COMPLETED", "Completed"
     FAILED = "FAILED", "Failed"
-    CANCELED = "CANCELED", "Canceled"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class RefundSource(models.TextChoices):
+    SELF_SERVICE = "SELF_SERVICE", "Self-service"
+    SUPPORT = "SUPPORT", "Support"
+    SYSTEM = "SYSTEM", "System"
+
+
+# The moves a refund makes (E8-F3). PROCESSING -> PROCESSING is a retried task sending the same
+# refund again (the provider deduplicates it by its idempotency key); FAILED -> PENDING is the
+# admin's retry. A refund with nothing to send (nothing was paid, or a debt is reduced)
+# completes at once.
+REFUND_STATUS = StatusMachine("refund", {
+    RefundStatus.PENDING_APPROVAL: {RefundStatus.APPROVED, RefundStatus.REJECTED},
+    RefundStatus.APPROVED: {RefundStatus.PROCESSING, RefundStatus.COMPLETED},
+    RefundStatus.PENDING: {RefundStatus.PROCESSING, RefundStatus.COMPLETED},
+    RefundStatus.PROCESSING: {RefundStatus.PROCESSING, RefundStatus.COMPLETED,
+                              RefundStatus.FAILED},
+    RefundStatus.FAILED: {RefundStatus.PENDING},
+    RefundStatus.COMPLETED: set(),
+    RefundStatus.REJECTED: set(),
+})
+# Statuses whose amount is spoken for: what a payment may still refund leaves them out.
+REFUND_LIVE = (RefundStatus.PENDING_APPROVAL, RefundStatus.APPROVED, RefundStatus.PENDING,
+               RefundStatus.PROCESSING, RefundStatus.COMPLETED)
+# Statuses a worker sends to the provider from.
+REFUND_SENDABLE = (RefundStatus.APPROVED, RefundStatus.PENDING, RefundStatus.PROCESSING)
 
 
 class Refund(models.Model):
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    """Money given back (E8-F3): one row per refund of an order, or of some of its tickets
+    (the tickets point at it), or of a payment that bought nothing (a late payment). Like a
+    payment it knows what it refunds only by `reference` ("order:42"). It gives money back to
+    `payment`, or reduces `debt` for tickets never paid, or nothing (a free ticket)."""
+
+    reference = models.CharField(max_length=100, db_index=True,
+                                 help_text='What is refunded, e.g. "order:42".')
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="refunds")
+    debt = models.ForeignKey("payments.Debt", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    provider_refund_id = models.CharField(max_length=255, unique=True)
+    fee_retained = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default=CURRENCY)
+    source = models.CharField(max_length=12, choices=RefundSource.choices)
     reason = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=20, choices=RefundStatus.choices,
-                              default=RefundStatus.PENDING)
+    status = models.CharField(max_length=16, choices=RefundStatus.choices,
+                              default=RefundStatus.PENDING, db_index=True)
+    provider_refund_id = models.CharField(max_length=255, null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="Raised by each retry of a failed refund; part of its key")
+    failure_message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider_refund_id"],
+                                    condition=Q(provider_refund_id__isnull=False),
+                                    name="refund_provider_refund_id_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(fee_retained__gte=0),
+                                   name="refund_amounts_not_negative"),
+        ]
 
     def __str__(self):
-        return f"{self.provider_refund_id} {self.amount} ({self.status})"
+        return f"Refund {self.pk} of {self.reference}: {self.amount} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"refund:{self.pk}:{self.attempt}"
 
 
 class DebtStatus(models.TextChoices):
     OPEN = "OPEN"  # tickets issued, money still owed
     SETTLED = "SETTLED"
     WRITTEN_OFF = "WRITTEN_OFF"
+    CREDITED = "CREDITED"  # every ticket it was for was refunded: nothing is owed
 
 
 class Debt(models.Model):
@@ -136,6 +200,9 @@ class Debt(models.Model):
                                  help_text='What is owed for, e.g. "claim:7".')
     description = models.CharField(max_length=200)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    credited_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        help_text="Taken off by refunds of its tickets; what is owed is amount - credited")
     currency = models.CharField(max_length=3, default=CURRENCY)
     status = models.CharField(max_length=11, choices=DebtStatus.choices,
                               default=DebtStatus.OPEN, db_index=True)
@@ -144,6 +211,13 @@ class Debt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=Q(credited_amount__gte=0) & Q(credited_amount__lte=models.F("amount")),
+            name="debt_credited_within_amount")]
 
     def __str__(self):
         return f"{self.debtor_id} owes {self.amount} {self.currency} for {self.reference}"
+
+    @property
+    def owed_amount(self) -> Decimal:
+        return self.amount - self.credited_amount

@@ -103,11 +103,16 @@ class StripeProvider:
                 params=params, options={"idempotency_key": idempotency_key})
         return intent.id, intent.client_secret
 
-    def refund(self, intent_id: str, amount: Decimal, idempotency_key: str) -> tuple[str, str]:
-        """(refund id, Stripe's refund status)."""
+    def refund(self, intent_id: str, amount: Decimal, idempotency_key: str,
+               metadata: dict | None = None) -> tuple[str, str]:
+        """(refund id, Stripe's refund status). `metadata` travels with the refund into its
+        webhooks, so a refund whose answer was lost is still recognised."""
+        params = {"payment_intent": intent_id, "amount": to_cents(amount)}
+        if metadata:
+            params["metadata"] = metadata
         with _provider_errors("refund the payment"):
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": intent_id, "amount": to_cents(amount)},
+                params=params,
                 options={"idempotency_key": idempotency_key})
         return refund.id, refund.status
 
@@ -122,7 +127,8 @@ class LocalProvider:
         intent_id = f"pi_local_{secrets.token_hex(12)}"
         return intent_id, f"{intent_id}_secret_{secrets.token_urlsafe(18)}"
 
-    def refund(self, intent_id: str, amount: Decimal, idempotency_key: str) -> tuple[str, str]:
+    def refund(self, intent_id: str, amount: Decimal, idempotency_key: str,
+               metadata: dict | None = None) -> tuple[str, str]:
         return f"re_local_{secrets.token_hex(12)}", "succeeded"
 
     def succeeded_event(self, *, intent_id: str, amount: Decimal, currency: str,

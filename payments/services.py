@@ -5,8 +5,7 @@
   a new payment inside its own transaction and creates the intent after it committed.
 - `webhook_handle`: one WebhookEvent per Stripe event id; the Payment row is locked and its status
   checked, so a replayed or late event (a failure after a success) changes nothing.
-- `payment_refund`: the provider is called outside any lock with a key derived from the payment's
-  state, so a double click refunds once and records once.
+- refunds: `payments.refunds`, the one refund service (its webhooks are routed from here).
 
 Outcomes go to the apps above as signals (`payments.signals`), sent on commit; a success is
 delivered at least once by a task and a sweep (`payments.outcomes`).
@@ -22,8 +21,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.audit import audit_record, snapshot
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_first, lock_one
 from core.sql import db_datetime, insert_rows, marks
 from payments import signals
@@ -33,20 +32,14 @@ from payments.models import (
     Payment,
     PaymentStatus,
     Provider,
-    Refund,
-    RefundStatus,
     WebhookEvent,
 )
 from payments.outcomes import payment_success_enqueue
 from payments.pricing import CURRENCY, ZERO, money
 from payments.providers import LocalProvider, from_cents, provider, webhook_verify
+from payments.refunds import refund_reconcile
 
 logger = logging.getLogger(__name__)
-
-REFUND_STATUSES = {"pending": RefundStatus.PENDING, "requires_action": RefundStatus.PENDING,
-                   "succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
-                   "canceled": RefundStatus.CANCELED}
-
 
 def _send_on_commit(signal, payment: Payment) -> None:
     transaction.on_commit(lambda: signal.send(sender=Payment, payment=payment))
@@ -210,35 +203,25 @@ def _on_intent_failed(intent: dict) -> None:
 
 
 def _on_charge_refunded(charge: dict) -> None:
-    """Refund statuses, and refunds made outside this app (Stripe's dashboard)."""
+    """The refunds of a charge (when the event lists them): see `refunds.refund_reconcile`."""
     payment = _locked_payment(charge.get("payment_intent"))
-    if payment is None:
-        return
     for item in (charge.get("refunds") or {}).get("data") or []:
-        Refund.objects.update_or_create(
-            provider_refund_id=item["id"],
-            defaults={"payment": payment, "amount": from_cents(item["amount"]),
-                      "status": REFUND_STATUSES.get(item.get("status"), RefundStatus.PENDING)},
-            create_defaults={"payment": payment, "amount": from_cents(item["amount"]),
-                             "status": REFUND_STATUSES.get(item.get("status"),
-                                                           RefundStatus.PENDING),
-                             "reason": item.get("reason") or "refunded at the provider"})
-    refunded = min(from_cents(charge.get("amount_refunded") or 0), payment.amount)
-    if refunded > payment.refunded_amount:
-        _refund_apply(payment, refunded)
+        refund_reconcile(item, payment)
 
 
-def _refund_apply(payment: Payment, refunded: Decimal) -> None:
-    to_status = (PaymentStatus.REFUNDED if refunded >= payment.amount
-                 else PaymentStatus.PARTIALLY_REFUNDED)
-    _transition(payment, to_status, refunded_amount=refunded)
-    _send_on_commit(signals.payment_refunded, payment)
+def _on_refund_event(item: dict) -> None:
+    """`refund.created`, `refund.updated`, `refund.failed`: one refund's news."""
+    payment = Payment.objects.filter(provider_payment_id=item.get("payment_intent")).first()
+    refund_reconcile(item, payment)
 
 
 HANDLERS = {
     "payment_intent.succeeded": _on_intent_succeeded,
     "payment_intent.payment_failed": _on_intent_failed,
     "charge.refunded": _on_charge_refunded,
+    "refund.created": _on_refund_event,
+    "refund.updated": _on_refund_event,
+    "refund.failed": _on_refund_event,
 }
 
 
@@ -248,44 +231,6 @@ def payment_retry(*, payment: Payment) -> Payment:
         payment = lock_one(Payment.objects.filter(pk=payment.pk))
         _transition(payment, PaymentStatus.PENDING, failure_message="")
     return payment
-
-
-def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: str,
-                   actor) -> Refund:
-    """Refund `amount` (default: all that is left) of a succeeded payment."""
-    payment.refresh_from_db()
-    amount = payment.refundable_amount if amount is None else money(amount)
-    _refund_check(payment, amount)
-    # The key names the refund by what it changes, so a repeated request (double click, retry
-    # after a timeout) returns Stripe's first refund instead of refunding again.
-    key = f"refund:{payment.pk}:{payment.refunded_amount}:{amount}"
-    refund_id, provider_status = provider(payment.provider).refund(
-        payment.provider_payment_id, amount, key)
-
-    with transaction.atomic():
-        payment = lock_one(Payment.objects.filter(pk=payment.pk))
-        existing = Refund.objects.filter(provider_refund_id=refund_id).first()
-        if existing is not None:
-            return existing  # recorded by the first request (or by the charge.refunded webhook)
-        _refund_check(payment, amount)
-        before = snapshot(payment, "status", "refunded_amount")
-        refund = Refund.objects.create(
-            payment=payment, amount=amount, provider_refund_id=refund_id, reason=reason,
-            status=REFUND_STATUSES.get(provider_status, RefundStatus.PENDING))
-        _refund_apply(payment, payment.refunded_amount + amount)
-        audit_record(actor=actor, action="payment.refund", obj=payment, before=before,
-                     after={**snapshot(payment, "status", "refunded_amount"),
-                            "refund_id": refund_id, "amount": str(amount), "reason": reason})
-    return refund
-
-
-def _refund_check(payment: Payment, amount: Decimal) -> None:
-    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise InvalidTransition(f"A {payment.status} payment cannot be refunded.")
-    if amount <= ZERO or amount > payment.refundable_amount:
-        raise ValidationFailed(
-            f"The refund must be between 0.01 and {payment.refundable_amount} {payment.currency}.",
-            field="amount")
 
 
 def payment_local_complete(*, payment: Payment) -> Payment:

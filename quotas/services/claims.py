@@ -299,9 +299,15 @@ def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str,
             raise Conflict("A seat of this claim changed meanwhile.", code="seat_changed")
     amounts, lines, prices = _amounts(quota, seats)
     holders = _holders_load(claim)
+    debt = None
+    if payment_status == ClaimPaymentStatus.DEFERRED:
+        debt = debt_record(debtor=claim.user, reference=claim.payment_reference,
+                           amount=amounts.total_amount,
+                           description=f"Quota tickets for {quota.match}, claim {claim.pk}")
     order, tickets = order_record_completed(
         buyer=claim.user, match=quota.match, amounts=amounts, source=OrderSource.QUOTA,
-        now=now, payment=payment, reference=claim.payment_reference, lines=[
+        now=now, payment=payment, debt=debt, transfer_allowed=quota.transfer_allowed,
+        reference=claim.payment_reference, lines=[
             DirectLine(match_sector_id=seat.match_sector_id,
                        price_category_id=prices[seat.id].pk, unit_price=line.unit_amount,
                        holder=holder, inventory_id=seat.inventory_id, ga_hold_id=seat.ga_hold_id)
@@ -313,10 +319,6 @@ def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str,
                                                       payment_status)
     claim.order, claim.completed_at = order, now
     claim.save()
-    if payment_status == ClaimPaymentStatus.DEFERRED:
-        debt_record(debtor=claim.user, reference=claim.payment_reference,
-                    amount=order.total_amount,
-                    description=f"Quota tickets, order {order.number}")
     audit_record(actor=claim.user, action="quota_claim.completed", obj=claim,
                  after={"order": order.number, "tickets": len(tickets),
                         "payment_status": payment_status})

@@ -51,6 +51,11 @@ class Match(models.Model):
                                       default=Decimal(settings.DEFAULT_FEE_PERCENT))
     # Taken off every category price until the day before match day (Europe/Zagreb).
     presale_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    tickets_transferable = models.BooleanField(
+        default=True, help_text="Whether shop tickets may be transferred to another holder")
+    after_sale_cutoff_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="No transfers or cancellations this many hours before "
+        "kick-off (empty: AFTER_SALE_CUTOFF_HOURS)")
     is_deleted = models.BooleanField(default=False, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.locks import lock_rows
+from core.locks import lock_one, lock_rows
 from core.sql import db_datetime, marks
 from seating.models import (
     TRANSITIONS,
@@ -214,3 +214,14 @@ def ga_holds_release_expired(*, now: datetime | None = None) -> int:
     return GeneralAdmissionHold.objects.filter(
         status=HoldStatus.HELD, expires_at__lte=now or timezone.now(),
     ).update(status=HoldStatus.RELEASED, updated_at=timezone.now())
+
+
+def ga_places_release(*, hold_id: int, quantity: int) -> None:
+    """Give `quantity` sold standing places of a hold back to the sector's capacity (a refunded
+    or cancelled standing ticket): the hold shrinks, or is RELEASED when none is left."""
+    hold = lock_one(GeneralAdmissionHold.objects.filter(pk=hold_id))
+    if quantity >= hold.quantity:
+        hold.status = HoldStatus.RELEASED
+    else:
+        hold.quantity -= quantity
+    hold.save(update_fields=["status", "quantity", "updated_at"])

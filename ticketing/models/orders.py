@@ -36,6 +36,14 @@ class HolderSource(models.TextChoices):
     MANUAL_ENTRY = "MANUAL_ENTRY"
 
 
+class RefundState(models.TextChoices):
+    """How much of an order has been given back (E9-F7): its tickets refunded or cancelled."""
+
+    NONE = "NONE"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -64,6 +72,10 @@ class Order(models.Model):
     payment_attempt = models.PositiveSmallIntegerField(default=1)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+", help_text="The payment that completed it")
+    debt = models.ForeignKey("payments.Debt", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text="What is owed for it (deferred payment)")
+    refund_status = models.CharField(max_length=7, choices=RefundState.choices,
+                                     default=RefundState.NONE)
     paid_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -131,7 +143,9 @@ class OrderItem(models.Model):
 
 class TicketStatus(models.TextChoices):
     VALID = "VALID"
-    CANCELLED = "CANCELLED"
+    CANCELLED = "CANCELLED"  # given back by its buyer (E9-F8), or by a blacklist entry
+    REFUNDED = "REFUNDED"  # refunded by support or an admin (E8-F3)
+    CANCELLED_MATCH_CANCELLED = "CANCELLED_MATCH_CANCELLED"  # the match was called off (E2-F7)
 
 
 class Ticket(models.Model):
@@ -141,12 +155,21 @@ class Ticket(models.Model):
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="tickets")
     inventory = models.ForeignKey(SeatInventory, null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="tickets")
-    status = models.CharField(max_length=9, choices=TicketStatus.choices,
+    status = models.CharField(max_length=25, choices=TicketStatus.choices,
                               default=TicketStatus.VALID)
-    # Random digits from `secrets`: not derived from any id, so it cannot be guessed.
+    # Random digits from `secrets`: not derived from any id, so it cannot be guessed. A
+    # transfer gives the ticket a new one, so the old QR code no longer opens a gate.
     barcode = models.CharField(max_length=18, unique=True)
     holder_name = models.CharField(max_length=201)
+    transfer_allowed = models.BooleanField(
+        default=False, help_text="Set at issue: the match's setting, or the quota's")
+    transfer_count = models.PositiveSmallIntegerField(default=0)
+    refund = models.ForeignKey("payments.Refund", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+",
+                               help_text="The refund that gave its money back")
     issued_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="When it stopped being valid")
 
     class Meta:
         ordering = ["id"]

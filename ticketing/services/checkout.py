@@ -97,7 +97,7 @@ def order_id_from_reference(reference: str) -> int | None:
     return int(rest) if not prefix and rest.isdigit() else None
 
 
-def _transition(order: Order, to_status: str, *, actor=None, reason: str = "",
+def order_transition(order: Order, to_status: str, *, actor=None, reason: str = "",
                 **fields) -> None:
     """Move a locked order along ORDER_STATUS, save what changed, audit it."""
     from_status = ORDER_STATUS.move(order, to_status, **fields)
@@ -266,11 +266,11 @@ def order_payment_retry(*, user, order_id: int, request=None) -> Checkout:
             raise Conflict(f"A {order.status} order cannot be paid.", code="order_not_payable")
         cart = lock_one(Cart.objects.filter(pk=order.cart_id))
         if not _hold_is_live(cart, timezone.now()):
-            _transition(order, OrderStatus.EXPIRED, actor=user, reason="hold expired",
+            order_transition(order, OrderStatus.EXPIRED, actor=user, reason="hold expired",
                         ended_at=timezone.now())
             expired = True
         elif order.status == OrderStatus.FAILED:
-            _transition(order, OrderStatus.PENDING_PAYMENT, actor=user, reason="payment retry",
+            order_transition(order, OrderStatus.PENDING_PAYMENT, actor=user, reason="payment retry",
                         payment_attempt=order.payment_attempt + 1)
     if expired:  # after the commit, so the order stays EXPIRED
         raise Conflict("Your seats were released before the payment; start a new order.",
@@ -314,12 +314,12 @@ class _Item(NamedTuple):
 def _order_locked(order_id: int) -> Order | None:
     """The order, its row locked, with what completing it reads of its buyer and match:
     `buyer_email`, `profile_id` with `buyer_first_name`/`buyer_last_name`, `home_team`,
-    `away_team`."""
+    `away_team`, `tickets_transferable`."""
     with lock_wait():
         return next(iter(Order.objects.raw(
             "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
             " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
-            " m.home_team, m.away_team"
+            " m.home_team, m.away_team, m.tickets_transferable"
             " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
             " JOIN seating_match m ON m.id = o.match_id"
             " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
@@ -371,14 +371,15 @@ def _sell(order: Order, items: list[_Item], seats: list[SeatInventory], hold_own
         if sold != len(ga_ids):
             raise Conflict("A standing hold of this order changed meanwhile.",
                            code="seat_changed")
-    tickets = tickets_issue(order=order, now=now, items=items)
+    tickets = tickets_issue(order=order, now=now, items=items,
+                            transfer_allowed=order.tickets_transferable)
     # Only the ids (and the email, for the audit) of the buyer and match are read below.
     buyer = User(id=order.buyer_id, email=order.buyer_email)
     carts.cart_mark_checked_out(cart_id=order.cart_id, actor=buyer,
                                 reason=f"paid as order {order.number}")
     if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
-        _transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
-    _transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
+        order_transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
+    order_transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
                 paid_at=now, ended_at=now)
     with contextlib.suppress(InvalidTransition):  # bought without the waiting room
         queue_window_complete(match=Match(id=order.match_id), user=buyer)
@@ -445,9 +446,9 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
                 _sell(order, items, seats, hold_owner, payment, now)
             else:
                 if order.status == OrderStatus.FAILED:
-                    _transition(order, OrderStatus.PENDING_PAYMENT,
+                    order_transition(order, OrderStatus.PENDING_PAYMENT,
                                 reason="an earlier attempt succeeded")
-                _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
+                order_transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
                             ended_at=now)
                 refund_reason = "hold expired before payment"
     if refund_reason:  # a task, so a provider outage is retried rather than lost
@@ -473,7 +474,7 @@ def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
                 skip_locked=True)
             if order is None:
                 continue
-            _transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
+            order_transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
                         ended_at=now)
             expired += 1
     return expired
@@ -490,5 +491,5 @@ def order_payment_failed(*, payment: Payment) -> Order | None:
         if (order is None or order.status != OrderStatus.PENDING_PAYMENT
                 or payment.idempotency_key != order.payment_idempotency_key):
             return order
-        _transition(order, OrderStatus.FAILED, reason=payment.failure_message or "failed")
+        order_transition(order, OrderStatus.FAILED, reason=payment.failure_message or "failed")
     return order

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from core.audit import audit_record
 from core.pii import keyed_hash
-from payments.models import Payment
+from payments.models import Debt, Payment
 from payments.pricing import OrderAmounts
 from seating.models import Match
 from ticketing.models import Order, OrderItem, OrderStatus, Ticket
@@ -32,15 +32,17 @@ class DirectLine:
 
 def order_record_completed(*, buyer, match: Match, lines: list[DirectLine],
                            amounts: OrderAmounts, source: str, now: datetime,
-                           payment: Payment | None = None, actor=None,
+                           payment: Payment | None = None, debt: Debt | None = None,
+                           transfer_allowed: bool = False, actor=None,
                            reference: str = "") -> tuple[Order, list[Ticket]]:
-    """Write a COMPLETED order with one item and one VALID ticket per line."""
+    """Write a COMPLETED order with one item and one VALID ticket per line. `debt`: what is
+    owed for it (deferred payment), reduced if its tickets are refunded."""
     order = Order.objects.create(
         buyer=buyer, match=match, source=source, status=OrderStatus.COMPLETED,
         ticket_amount=amounts.ticket_amount, ticket_vat_amount=amounts.ticket_vat_amount,
         fee_amount=amounts.fee_amount, fee_vat_amount=amounts.fee_vat_amount,
         total_amount=amounts.total_amount, fee_percent=amounts.fee_percent,
-        currency=amounts.currency, payment=payment, paid_at=now if payment else None,
+        currency=amounts.currency, payment=payment, debt=debt, paid_at=now if payment else None,
         ended_at=now)
     order.number = order_number(order)
     order.save(update_fields=["number"])
@@ -50,7 +52,7 @@ def order_record_completed(*, buyer, match: Match, lines: list[DirectLine],
                   price_category_id=line.price_category_id, unit_price=line.unit_price,
                   oib_hash=keyed_hash(line.holder.get("oib") or ""), **line.holder)
         for line in lines)
-    tickets = tickets_issue(order=order, now=now)
+    tickets = tickets_issue(order=order, now=now, transfer_allowed=transfer_allowed)
     audit_record(actor=actor or buyer, action="order.completed", obj=order,
                  after={"number": order.number, "source": source, "reference": reference,
                         "tickets": len(tickets), "total_amount": str(order.total_amount)})

@@ -39,11 +39,12 @@ class Tier:
     FULL = "FULL"  # plus barcode and QR code
 
 
-def _barcode() -> str:
+def barcode_new() -> str:
     return f"{secrets.randbelow(10**BARCODE_DIGITS):0{BARCODE_DIGITS}d}"
 
 
-def tickets_issue(*, order: Order, now: datetime, items: list | None = None) -> list[Ticket]:
+def tickets_issue(*, order: Order, now: datetime, transfer_allowed: bool,
+                  items: list | None = None) -> list[Ticket]:
     """One VALID ticket per order item (`items`: the caller's rows, each with `id`,
     `inventory_id` and `full_name`, when it read them already). Called by the order completion,
     inside its transaction with the order locked, so it runs once per order."""
@@ -52,29 +53,31 @@ def tickets_issue(*, order: Order, now: datetime, items: list | None = None) -> 
     ticket_ids: dict[int, int] = {}
     while len(ticket_ids) < len(items):  # 10^18 codes: a clash is astronomically rare
         left = [item for item in items if item.id not in ticket_ids]
-        codes = {_barcode() for _ in left}
+        codes = {barcode_new() for _ in left}
         if len(codes) < len(left):
             continue
         barcodes |= dict(zip((item.id for item in left), codes, strict=True))
-        ticket_ids |= _tickets_insert(order, left, barcodes, now)
+        ticket_ids |= _tickets_insert(order, left, barcodes, now, transfer_allowed)
     return [Ticket(id=ticket_ids[item.id], order=order, order_item_id=item.id,
                    match_id=order.match_id, inventory_id=item.inventory_id,
-                   barcode=barcodes[item.id], holder_name=item.full_name, issued_at=now)
+                   barcode=barcodes[item.id], holder_name=item.full_name, issued_at=now,
+                   transfer_allowed=transfer_allowed)
             for item in items]
 
 
 def _tickets_insert(order: Order, items: list, barcodes: dict[int, str],
-                    now: datetime) -> dict[int, int]:
+                    now: datetime, transfer_allowed: bool) -> dict[int, int]:
     """Insert the items' tickets; {order item id: ticket id} of those inserted. A ticket whose
     barcode exists already is skipped (ON CONFLICT), to be tried again with another code."""
     issued_at = db_datetime(now)
     rows = [[order.pk, item.id, order.match_id, item.inventory_id, TicketStatus.VALID,
-             barcodes[item.id], item.full_name, issued_at] for item in items]
+             barcodes[item.id], item.full_name, transfer_allowed, issued_at] for item in items]
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ticketing_ticket (order_id, order_item_id, match_id, inventory_id,"
-            " status, barcode, holder_name, issued_at) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            " status, barcode, holder_name, transfer_allowed, transfer_count, issued_at)"
+            " VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, 0, %s)"] * len(rows))
             + " ON CONFLICT (barcode) DO NOTHING RETURNING order_item_id, id",
             [value for row in rows for value in row])
         return dict(cursor.fetchall())

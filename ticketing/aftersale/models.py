@@ -1,0 +1,71 @@
+"""After-sale records: a fan's cancellation request (E9-F8) and the transfer log (E9-F5)."""
+
+from django.conf import settings
+from django.db import models
+
+from core.pii import EncryptedTextField, mask
+from ticketing.models import Order, Ticket
+
+
+class CancellationStatus(models.TextChoices):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"  # tickets cancelled, the refund on its way
+    COMPLETED = "COMPLETED"  # the refund completed
+    FAILED = "FAILED"  # the refund failed; support retries it (payments admin)
+
+
+class CancellationRequest(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cancellations")
+    ticket_ids = models.JSONField()
+    reason = models.CharField(max_length=500, blank=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refund = models.OneToOneField("payments.Refund", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    status = models.CharField(max_length=10, choices=CancellationStatus.choices,
+                              default=CancellationStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Cancellation {self.pk} of order {self.order_id} ({self.status})"
+
+
+class TransferType(models.TextChoices):
+    SELF_SERVICE = "SELF_SERVICE"
+    SUPPORT = "SUPPORT"
+
+
+class TransferLog(models.Model):
+    """One transfer of a ticket to a new holder: both holders, their OIBs encrypted."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="transfers")
+    from_holder_name = models.CharField(max_length=201)
+    from_holder_oib = EncryptedTextField(blank=True, default="")
+    to_holder_name = models.CharField(max_length=201)
+    to_holder_oib = EncryptedTextField(blank=True, default="")
+    to_holder_email = models.EmailField(blank=True)
+    transfer_type = models.CharField(max_length=12, choices=TransferType.choices)
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    transferred_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-transferred_at", "-id"]
+        indexes = [models.Index(fields=["ticket"], name="transferlog_ticket")]
+
+    def __str__(self):
+        return f"Ticket {self.ticket_id}: {self.from_holder_name} → {self.to_holder_name}"
+
+    @property
+    def from_holder_oib_masked(self) -> str:
+        return mask(self.from_holder_oib)
+
+    @property
+    def to_holder_oib_masked(self) -> str:
+        return mask(self.to_holder_oib)
