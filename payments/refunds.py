@@ -87,12 +87,16 @@ def refund_create(*, reference: str, amount: Decimal, source: str, reason: str,
     return refund
 
 
+def refunds_total(refunds) -> Decimal:
+    return money(refunds.aggregate(total=Sum("amount"))["total"] or ZERO)
+
+
 def _within_payment(payment: Payment, amount: Decimal, *, excluding: int | None = None) -> None:
     """`amount` fits in what the (locked) payment has not yet promised to other refunds."""
     if payment.status not in REFUNDABLE_PAYMENTS:
         raise InvalidTransition(f"A {payment.status} payment cannot be refunded.")
-    promised = (Refund.objects.filter(payment=payment, status__in=REFUND_LIVE)
-                .exclude(pk=excluding).aggregate(total=Sum("amount"))["total"] or ZERO)
+    promised = refunds_total(Refund.objects.filter(payment=payment, status__in=REFUND_LIVE)
+                             .exclude(pk=excluding))
     left = payment.amount - promised
     if amount <= ZERO or amount > left:
         raise ValidationFailed(
@@ -223,17 +227,16 @@ def _apply(refund: Refund, to_status: str, *, message: str = "") -> None:
 def _complete(refund: Refund) -> None:
     _move(refund, RefundStatus.COMPLETED, actor=None, completed_at=timezone.now())
     if refund.payment_id is not None:
-        _payment_refunded_update(refund.payment_id)
+        _payment_refunded_update(refund.payment_id, actor=refund.requested_by)
     transaction.on_commit(lambda: signals.refund_completed.send(sender=Refund, refund=refund))
 
 
-def _payment_refunded_update(payment_id: int) -> None:
+def _payment_refunded_update(payment_id: int, *, actor) -> None:
     """The payment's refunded amount is the sum of its completed refunds, never a running sum:
     a refund seen twice (our answer and its webhook) counts once."""
     payment = lock_one(Payment.objects.filter(pk=payment_id))
-    refunded = min(payment.amount, Refund.objects.filter(
-        payment=payment, status=RefundStatus.COMPLETED).aggregate(
-        total=Sum("amount"))["total"] or ZERO)
+    refunded = min(payment.amount, refunds_total(
+        Refund.objects.filter(payment=payment, status=RefundStatus.COMPLETED)))
     if refunded <= payment.refunded_amount:
         return
     before = snapshot(payment, "status", "refunded_amount")
@@ -241,7 +244,7 @@ def _payment_refunded_update(payment_id: int) -> None:
                  else PaymentStatus.PARTIALLY_REFUNDED)
     PAYMENT_STATUS.move(payment, to_status, refunded_amount=refunded)
     payment.save(update_fields=["status", "refunded_amount", "updated_at"])
-    audit_record(actor=None, action="payment.refund", obj=payment, before=before,
+    audit_record(actor=actor, action="payment.refund", obj=payment, before=before,
                  after=snapshot(payment, "status", "refunded_amount"))
     transaction.on_commit(lambda: signals.payment_refunded.send(sender=Payment, payment=payment))
 
@@ -286,28 +289,30 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: s
                    reference: str = "") -> Refund | None:
     """Refund `amount` of a payment now, waiting for the provider's answer: for a payment that
     bought nothing (a late or duplicate payment) and the payment admin's action. Without an
-    amount, all that no refund has claimed yet; None if that is nothing (asked again).
+    amount, all that no refund has claimed yet, or the refund an earlier try left unsent (sent
+    again with its key, so a retried task refunds once); None if nothing is left.
+    `ServiceUnavailable` propagates for the caller to retry (the sweep resends it otherwise).
     Orders and tickets are refunded by the after-sale services instead."""
     with transaction.atomic():
         payment = lock_one(Payment.objects.filter(pk=payment.pk))
+        refund = None
         if amount is None:
-            promised = (Refund.objects.filter(payment=payment, status__in=REFUND_LIVE)
-                        .aggregate(total=Sum("amount"))["total"] or ZERO)
+            refund = Refund.objects.filter(payment=payment, status__in=REFUND_SENDABLE,
+                                           provider_refund_id__isnull=True).first()
+            promised = refunds_total(
+                Refund.objects.filter(payment=payment, status__in=REFUND_LIVE))
             amount = payment.amount - promised
-            if amount <= ZERO and payment.status in REFUNDABLE_PAYMENTS:
+            if refund is None and amount <= ZERO:
                 return None
-        refund = Refund.objects.create(
-            reference=reference or payment.reference, payment=payment, amount=money(amount),
-            source=source, reason=reason[:255], requested_by=actor)
-        _within_payment(payment, refund.amount, excluding=refund.pk)
-        audit_record(actor=actor, action="refund.requested", obj=refund,
-                     after={"reference": refund.reference, "amount": str(refund.amount),
-                            "source": source, "reason": reason, "payment_id": payment.pk})
-    try:
-        return refund_send(refund_id=refund.pk)
-    except ServiceUnavailable:
-        enqueue_on_commit(refund_send_task, refund.pk)  # left PROCESSING: retried
-        raise
+        if refund is None:
+            _within_payment(payment, money(amount))
+            refund = Refund.objects.create(
+                reference=reference or payment.reference, payment=payment,
+                amount=money(amount), source=source, reason=reason[:255], requested_by=actor)
+            audit_record(actor=actor, action="refund.requested", obj=refund,
+                         after={"reference": refund.reference, "amount": str(refund.amount),
+                                "source": source, "reason": reason, "payment_id": payment.pk})
+    return refund_send(refund_id=refund.pk)
 
 
 class _RefundTask(Task):

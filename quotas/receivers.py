@@ -6,9 +6,12 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from core.locks import lock_rows
 from payments.signals import payment_failed, payment_succeeded
+from quotas.models import QuotaSeat, QuotaSeatStatus
 from quotas.services import claims
 from quotas.services.common import quotas_bind_account
+from ticketing.aftersale.services.endings import tickets_ending
 
 
 @receiver(payment_succeeded, dispatch_uid="quotas.claim_payment_succeeded")
@@ -27,3 +30,13 @@ def on_payment_failed(sender, payment, **kwargs):
 def on_account_created(sender, instance, created, **kwargs):
     if created and instance.email:
         quotas_bind_account(instance)
+
+
+@receiver(tickets_ending, dispatch_uid="quotas.tickets_ending")
+def on_tickets_ending(sender, ticket_ids, **kwargs):
+    """A refunded or cancelled quota ticket closes the quota seat it was claimed from; its seat
+    goes back on public sale with the others (the after-sale releases it)."""
+    seats = lock_rows(QuotaSeat.objects.filter(ticket_id__in=ticket_ids))
+    if seats:
+        QuotaSeat.objects.filter(pk__in=[s.pk for s in seats]).update(
+            status=QuotaSeatStatus.CANCELLED)

@@ -61,7 +61,9 @@ def email_templates(db):
     """The migration-seeded templates, restored for transactional tests (a flush removes them)."""
     from django.apps import apps
 
-    importlib.import_module("core.migrations.0005_email_templates").seed(apps, None)
+    for name in ("0005_email_templates", "0007_after_sale_email_templates"):
+        [seed] = importlib.import_module(f"core.migrations.{name}").Migration.operations
+        seed.code(apps, None)
 
 
 @pytest.fixture

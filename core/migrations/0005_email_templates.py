@@ -3,11 +3,8 @@ migration only creates missing ones, so it never overwrites an edited template."
 
 from django.db import migrations
 
-LAYOUT = (
-    '<div style="font-family:Arial,sans-serif;max-width:560px;margin:auto">'
-    '<h2 style="color:#c8102e">{title}</h2>{body}'
-    '<p style="color:#777;font-size:12px">HNS Ulaznice &middot; Hrvatski nogometni savez</p></div>'
-)
+from core.migration_ops import email_templates_seed
+
 
 TEMPLATES = [
     ("order_confirmation", "Order confirmation", "Order {{ order_number }} confirmed",
@@ -91,16 +88,6 @@ TEMPLATES = [
 ]
 
 
-def seed(apps, schema_editor):
-    EmailTemplate = apps.get_model("core", "EmailTemplate")
-    for key, name, subject, html, text, variables in TEMPLATES:
-        EmailTemplate.objects.get_or_create(
-            template_key=key,
-            defaults={"name": name, "subject": subject, "body_text": text,
-                      "body_html": LAYOUT.format(title=name, body=html), "variables": variables},
-        )
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0004_roles")]
-    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
+    operations = [email_templates_seed(TEMPLATES)]

@@ -43,9 +43,17 @@ class _StripeHandler(BaseHTTPRequestHandler):
                         "currency": form["currency"],
                         "metadata": {"reference": form.get("metadata[reference]")}}
             elif self.path == "/v1/refunds":
+                if server.refund_declines:  # Stripe's 400, e.g. the charge is disputed
+                    server.refund_declines -= 1
+                    return self.reply(400, {"error": {
+                        "type": "invalid_request_error", "code": "charge_disputed",
+                        "message": "Charge ch_1 has been charged back; cannot issue a refund."}})
                 body = {"id": f"re_{secrets.token_hex(8)}", "object": "refund",
-                        "status": "succeeded", "amount": int(form["amount"]),
-                        "payment_intent": form["payment_intent"]}
+                        "status": server.refund_status, "amount": int(form["amount"]),
+                        "payment_intent": form["payment_intent"],
+                        "metadata": {name[len("metadata["):-1]: value
+                                     for name, value in form.items()
+                                     if name.startswith("metadata[")}}
             else:
                 return self.reply(404, {"error": {"type": "invalid_request_error",
                                                   "message": "Unrecognized request URL"}})
@@ -73,6 +81,8 @@ def stripe_server(settings):
     server.lock = threading.Lock()
     server.requests, server.replies_by_key = [], {}
     server.failures = {}  # path -> how many of its next requests fail with a 500
+    server.refund_status = "succeeded"  # what a new refund reports ("pending" waits a webhook)
+    server.refund_declines = 0  # how many of the next refunds Stripe refuses with a 400
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

@@ -10,12 +10,8 @@ from celery.exceptions import Retry
 from core.errors import Conflict, ServiceUnavailable
 from core.models import AuditEvent
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
-from payments.services import (
-    payment_local_complete,
-    payment_refund,
-    payment_start,
-    webhook_handle,
-)
+from payments.refunds import payment_refund
+from payments.services import payment_local_complete, payment_start, webhook_handle
 from payments.tasks import payment_refund_all
 from tests.payments.conftest import intent_event, sign
 
@@ -92,10 +88,12 @@ def test_a_refund_calls_stripe_with_a_stable_key_and_is_recorded_and_audited(
                                 actor=admin)
 
     [call] = stripe_server.calls("/v1/refunds")
-    assert call["form"] == {"payment_intent": payment.provider_payment_id, "amount": "1990"}
-    assert call["idempotency_key"] == f"refund:{payment.pk}:0.00:19.90"
+    assert call["form"] == {"payment_intent": payment.provider_payment_id, "amount": "1990",
+                            "metadata[refund_id]": str(refund.pk),
+                            "metadata[reference]": payment.reference}
+    assert call["idempotency_key"] == f"refund:{refund.pk}:1"
     assert refund.provider_refund_id.startswith("re_")
-    assert refund.status == RefundStatus.SUCCEEDED
+    assert refund.status == RefundStatus.COMPLETED
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
     assert payment.refunded_amount == Decimal("19.90")
@@ -123,7 +121,7 @@ def test_the_refund_task_retries_while_stripe_fails_and_refunds_once(stripe_serv
 
     calls = stripe_server.calls("/v1/refunds")
     assert len(calls) == 2 and calls[0]["idempotency_key"] == calls[1]["idempotency_key"]
-    assert Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED).count() == 1
+    assert Refund.objects.filter(payment=payment, status=RefundStatus.COMPLETED).count() == 1
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
 

@@ -125,7 +125,7 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(
     assert payment.refunded_amount == Decimal("10.00")
     refund = Refund.objects.get()
     assert (refund.provider_refund_id, refund.amount, refund.status) == (
-        "re_dash", Decimal("10.00"), "SUCCEEDED")
+        "re_dash", Decimal("10.00"), "COMPLETED")
     assert sent == [("payment_refunded", payment.pk)]
 
 

@@ -16,6 +16,7 @@ from ticketing.models.orders import (
     OrderItem,
     OrderSource,
     OrderStatus,
+    RefundState,
     Ticket,
     TicketStatus,
 )
@@ -23,5 +24,5 @@ from ticketing.models.orders import (
 __all__ = [
     "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartStatus", "HolderSource",
     "IdentityDocument", "Order", "OrderItem", "OrderSource", "OrderStatus", "Profile",
-    "SavedProfile", "Ticket", "TicketStatus", "User", "UserManager", "UserStatus",
+    "RefundState", "SavedProfile", "Ticket", "TicketStatus", "User", "UserManager", "UserStatus",
 ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.dispatch import Signal
 
 from core.audit import audit_record
@@ -20,8 +20,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_one, lock_rows
 from core.status import StatusMachine
 from payments.models import Refund, RefundStatus
-from payments.pricing import ZERO
-from payments.refunds import refund_create
+from payments.refunds import refund_create, refunds_total
 from seating.models import SeatStatus
 from seating.selectors import status_summary_invalidate
 from seating.services.inventory import ga_places_release, seats_transition
@@ -141,6 +140,6 @@ def _order_refund_state(order: Order, *, actor, reason: str) -> None:
 
 def order_refunded_amount(order: Order) -> Decimal:
     """What has come back for the order's tickets so far (their completed refunds)."""
-    return (Refund.objects.filter(pk__in=order.tickets.exclude(refund=None).values("refund"),
-                                  status=RefundStatus.COMPLETED)
-            .aggregate(total=Sum("amount"))["total"] or ZERO)
+    return refunds_total(Refund.objects.filter(
+        pk__in=order.tickets.exclude(refund=None).values("refund"),
+        status=RefundStatus.COMPLETED))
