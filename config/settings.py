@@ -415,6 +415,11 @@ LOGGING = {
 # --- Sales rules (named, per DESIGN: no magic numbers) -------------------------------------------
 DEFAULT_FEE_PERCENT = "6.00"
 MAX_TICKETS_PER_FAN_PER_MATCH = 4
+# E9-F5, E9-F8: no transfers or self-service cancellations closer to kick-off than this (a
+# match may set its own, Match.after_sale_cutoff_hours). A holder OIB holds at most
+# MAX_TICKETS_PER_HOLDER_PER_MATCH valid tickets of a match after a transfer.
+AFTER_SALE_CUTOFF_HOURS = 48
+MAX_TICKETS_PER_HOLDER_PER_MATCH = 4
 CART_HOLD_MINUTES = 20
 # How long a web process reuses a match's facts for add-to-cart (ticketing.services.sale_context)
 SALE_CONTEXT_SECONDS = env.float("SALE_CONTEXT_SECONDS", default=2.0)

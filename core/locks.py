@@ -77,3 +77,13 @@ def lock_one(queryset):
     if row is None:
         raise queryset.model.DoesNotExist(f"No {queryset.model.__name__} to lock.")
     return row
+
+
+def lock_name(name: str) -> None:
+    """A transaction-long lock on a name rather than a row (PostgreSQL's advisory lock), for a
+    rule over rows that may not exist yet, e.g. "at most 4 tickets per holder of a match".
+    SQLite serialises writers instead."""
+    if connection.vendor != "postgresql":
+        return
+    with lock_wait(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])

@@ -173,7 +173,7 @@ def test_a_payment_after_the_hold_expired_expires_the_order_and_is_refunded(
     assert not SeatInventory.objects.filter(status=SeatStatus.SOLD).exists()
     assert not SeatAuditLog.objects.filter(order_id=order.id).exists()
     assert {s.hold_owner for s in order_seats(order)} == {f"cart:{other.user.carts.get().id}"}
-    assert (body["refund_status"], body["refunded_amount"]) == ("REFUNDED",
+    assert (body["refund_status"], body["refunded_amount"]) == ("FULL",
                                                                 str(order.total_amount))
 
 

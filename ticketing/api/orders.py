@@ -17,7 +17,7 @@ from core.bounds import ITEMS_MAX
 from core.drf import validated
 from core.pii import mask
 from payments.models import Payment
-from ticketing.models import Order, OrderItem
+from ticketing.models import Order, OrderItem, RefundState, TicketStatus
 from ticketing.selectors.orders import OrderLine, order_lines, order_payments
 from ticketing.serializers import HolderIn
 from ticketing.services import checkout as checkouts
@@ -86,7 +86,8 @@ class OrderOut(serializers.Serializer):
     tickets = OrderTicketOut(many=True)
     payment = PaymentOut(allow_null=True)
     refunded_amount = serializers.DecimalField(**MONEY)
-    refund_status = serializers.CharField(help_text="NONE, PARTIALLY_REFUNDED or REFUNDED")
+    refund_status = serializers.ChoiceField(RefundState.choices,
+                                            help_text="How much of the order was given back")
 
 
 class CheckoutPaymentOut(serializers.Serializer):
@@ -143,6 +144,14 @@ def _payment_data(payment: Payment | None) -> dict | None:
             "client_secret": payment.client_secret, "failure_message": payment.failure_message}
 
 
+def refund_state(order: Order, refunded: Decimal) -> str:
+    """NONE / PARTIAL / FULL: from its tickets refunded or cancelled, or, for an order that
+    issued none (a payment that came too late), from the money given back."""
+    if order.refund_status != RefundState.NONE or not refunded:
+        return str(order.refund_status)
+    return RefundState.FULL if refunded >= order.total_amount else RefundState.PARTIAL
+
+
 def _order_data(order: Order, *, payments: list[Payment] | None = None,
                 new_items: list[OrderItem] | None = None) -> dict:
     """The order (as the service returned it, its match loaded) with items, tickets and
@@ -171,8 +180,7 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None,
         "payment": _payment_data(next((p for p in payments if p.idempotency_key
                                        == order.payment_idempotency_key), None)),
         "refunded_amount": _money(refunded),
-        "refund_status": ("NONE" if not refunded else
-                          "REFUNDED" if refunded >= order.total_amount else "PARTIALLY_REFUNDED"),
+        "refund_status": refund_state(order, refunded),
     }
 
 
@@ -187,7 +195,7 @@ def _ticket_data(view: ticket_service.TicketView) -> dict:
         data["sector"] = {"code": item.match_sector.code, "name": item.match_sector.name}
         data["row"] = ticket.inventory.row_label if ticket.inventory else None
         data["seat"] = ticket.inventory.seat_number if ticket.inventory else None
-    if view.tier == Tier.FULL:
+    if view.tier == Tier.FULL and ticket.status == TicketStatus.VALID:  # an ended one opens nothing
         data["barcode"] = ticket.barcode
         data["qr_png_base64"] = ticket_service.qr_png_base64(ticket)
     return data

@@ -8,9 +8,10 @@ A ticket is ended once: only VALID tickets of the locked order qualify, so two r
 ticket at once find it VALID only once. The money goes back through the one refund service."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.dispatch import Signal
@@ -43,6 +44,17 @@ tickets_ending = Signal()
 class Ending:
     refund: Refund
     tickets: list[Ticket]
+
+
+def cutoff_check(match, *, now: datetime, doing: str) -> None:
+    """422 once the match is closer than its after-sale cutoff (48 hours unless it sets its
+    own)."""
+    hours = match.after_sale_cutoff_hours
+    hours = settings.AFTER_SALE_CUTOFF_HOURS if hours is None else hours
+    if now > match.kick_off_time - timedelta(hours=hours):
+        raise ValidationFailed(
+            f"Tickets can no longer be {doing}: that closes {hours} hours before kick-off.",
+            code="after_sale_closed")
 
 
 def order_locked(order_id: int, *, buyer=None) -> Order:

@@ -1,0 +1,119 @@
+"""After-sale API (E8-F3, E9-F5, E9-F8).
+
+POST /api/admin/orders/<id>/refund      Supervisor: refund the order, or some of its tickets
+POST /api/orders/<id>/cancel-tickets    the buyer cancels tickets (until 48 h before kick-off)
+POST /api/tickets/<id>/transfer         the buyer gives a ticket to a new holder"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.bounds import ITEMS_MAX
+from core.drf import validated
+from core.roles import HasRole, Role
+from payments.models import Refund
+from ticketing.aftersale.services import cancellations, refunds, transfers
+from ticketing.serializers import HolderIn
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class RefundIn(serializers.Serializer):
+    ticket_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                       required=False, allow_empty=False, max_length=ITEMS_MAX,
+                                       help_text="Leave out to refund every valid ticket")
+    reason = serializers.CharField(max_length=255)
+
+
+class CancelIn(serializers.Serializer):
+    ticket_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                       allow_empty=False, max_length=ITEMS_MAX)
+    reason = serializers.CharField(max_length=500, required=False, default="",
+                                   allow_blank=True)
+
+
+class TransferIn(serializers.Serializer):
+    holder = HolderIn(help_text="The new holder: a saved profile or typed in, with an email")
+    reason = serializers.CharField(max_length=500, required=False, default="",
+                                   allow_blank=True)
+
+
+class RefundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    fee_retained = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    source = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class EndedTicketsOut(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    ticket_ids = serializers.ListField(child=serializers.IntegerField())
+    ticket_status = serializers.CharField()
+    refund = RefundOut()
+
+
+class CancellationOut(EndedTicketsOut):
+    cancellation_id = serializers.IntegerField()
+    cancellation_status = serializers.CharField()
+
+
+class TransferOut(serializers.Serializer):
+    ticket_id = serializers.IntegerField()
+    holder_name = serializers.CharField()
+    transfer_count = serializers.IntegerField()
+    transfer_id = serializers.IntegerField()
+
+
+def _refund_data(refund: Refund) -> dict:
+    return RefundOut(refund).data
+
+
+def _ended_data(order_id: int, tickets, refund: Refund) -> dict:
+    return {"order_id": order_id, "ticket_ids": [t.pk for t in tickets],
+            "ticket_status": tickets[0].status, "refund": _refund_data(refund)}
+
+
+@extend_schema(tags=["after-sale"])
+class OrderRefundView(APIView):
+    permission_classes = [HasRole(Role.SUPERVISOR)]
+
+    @extend_schema(request=RefundIn, responses={202: EndedTicketsOut},
+                   summary="Refund an order or some of its tickets (the fee is kept)")
+    def post(self, request, order_id: int):
+        data = validated(RefundIn, request.data)
+        ending = refunds.order_refund(order_id=order_id, ticket_ids=data.get("ticket_ids"),
+                                      reason=data["reason"], actor=request.user)
+        return Response(_ended_data(order_id, ending.tickets, ending.refund), status=202)
+
+
+@extend_schema(tags=["after-sale"])
+class CancelTicketsView(APIView):
+    @extend_schema(request=CancelIn, responses={202: CancellationOut},
+                   summary="Cancel tickets of your order; the price and fee share are refunded")
+    def post(self, request, order_id: int):
+        data = validated(CancelIn, request.data)
+        result = cancellations.tickets_cancel(user=request.user, order_id=order_id,
+                                              ticket_ids=data["ticket_ids"],
+                                              reason=data["reason"])
+        return Response({**_ended_data(order_id, result.tickets, result.request.refund),
+                         "cancellation_id": result.request.pk,
+                         "cancellation_status": result.request.status}, status=202)
+
+
+@extend_schema(tags=["after-sale"])
+class TicketTransferView(APIView):
+    @extend_schema(request=TransferIn, responses={200: TransferOut},
+                   summary="Transfer your ticket to a new holder (a new QR code is issued)")
+    def post(self, request, ticket_id: int):
+        data = validated(TransferIn, request.data)
+        result = transfers.ticket_transfer(user=request.user, ticket_id=ticket_id,
+                                           holder=dict(data["holder"]), reason=data["reason"],
+                                           request=request)
+        return Response({"ticket_id": result.ticket.pk, "holder_name": result.ticket.holder_name,
+                         "transfer_count": result.ticket.transfer_count,
+                         "transfer_id": result.log.pk})

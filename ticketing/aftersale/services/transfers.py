@@ -1,0 +1,104 @@
+"""A ticket given to someone else (E9-F5). The buyer names the new holder (typed in or a saved
+profile, with an email), who passes checkout's rules: a valid identity, not blacklisted (403
+with the MUP message, logged as a TRANSFER_ATTEMPT), and no more than
+MAX_TICKETS_PER_HOLDER_PER_MATCH valid tickets of the match. The ticket gets a new barcode, so
+the old QR code (a screenshot) no longer opens a gate; both holders are told, and the transfer
+log keeps both (OIBs encrypted)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accessctl.services import blacklist_check
+from core.audit import audit_record
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.locks import lock_name, lock_one
+from core.pii import keyed_hash, mask
+from ticketing.aftersale.models import TransferLog, TransferType
+from ticketing.aftersale.services.endings import cutoff_check, order_locked
+from ticketing.aftersale.services.notify import notify_transferred
+from ticketing.models import OrderItem, Ticket, TicketStatus
+from ticketing.services.holders import holder_from_input
+from ticketing.services.profiles import age_on
+from ticketing.services.tickets import barcode_new
+
+HOLDER_FIELDS = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
+                 "passport_number", "email", "holder_source", "saved_profile")
+BLACKLIST_CONTEXT = "TRANSFER_ATTEMPT"
+
+
+@dataclass
+class Transfer:
+    ticket: Ticket
+    log: TransferLog
+
+
+def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
+                    request=None) -> Transfer:
+    ticket = (Ticket.objects.select_related("order__match")
+              .filter(pk=ticket_id, order__buyer=user).first())
+    if ticket is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    new = holder_from_input(user=user, given=holder, index=0)
+    new["email"] = (holder.get("email") or new.get("email") or "").strip()
+    if not new["email"]:
+        raise ValidationFailed("Give the new holder's email: their ticket is sent there.",
+                               field="holder.email", code="email_required")
+    blacklist_check(oibs=[new["oib"]], user=user, request=request, context=BLACKLIST_CONTEXT,
+                    reference=f"ticket:{ticket_id}")
+    now = timezone.now()
+    with transaction.atomic():
+        order_locked(ticket.order_id)  # the lock order: order, then its tickets
+        ticket = lock_one(Ticket.objects.select_related("order__match", "order__buyer",
+                                                        "order_item__match_sector",
+                                                        "inventory").filter(pk=ticket_id))
+        _transfer_check(ticket, new, now=now)
+        item: OrderItem = ticket.order_item
+        before = {"name": item.full_name, "oib": item.oib, "email": item.email}
+        for name in HOLDER_FIELDS:
+            setattr(item, name, new[name])
+        item.oib_hash = keyed_hash(new["oib"] or "")
+        item.is_minor = age_on(item.date_of_birth, now.date()) < settings.DEFAULT_PROFILE_MIN_AGE
+        item.save(update_fields=[*HOLDER_FIELDS, "oib_hash", "is_minor"])
+        ticket.barcode, ticket.holder_name = barcode_new(), item.full_name
+        ticket.transfer_count += 1
+        ticket.save(update_fields=["barcode", "holder_name", "transfer_count"])
+        log = TransferLog.objects.create(
+            ticket=ticket, from_holder_name=before["name"], from_holder_oib=before["oib"],
+            to_holder_name=item.full_name, to_holder_oib=item.oib, to_holder_email=item.email,
+            transfer_type=TransferType.SELF_SERVICE, initiated_by=user, reason=reason[:500])
+        audit_record(actor=user, action="ticket.transferred", obj=ticket,
+                     before={"holder": before["name"], "oib": mask(before["oib"])},
+                     after={"holder": item.full_name, "oib": mask(item.oib),
+                            "transfer_log_id": log.pk})
+        notify_transferred(ticket, from_name=before["name"], from_email=before["email"],
+                           to_name=item.full_name, to_email=item.email, sender=user.email)
+    return Transfer(ticket=ticket, log=log)
+
+
+def _transfer_check(ticket: Ticket, new: dict, *, now) -> None:
+    """The locked ticket may go to `new`; else 403 (not transferable), 409 (no longer valid,
+    the holder has enough tickets) or 422 (too late, the same holder)."""
+    if ticket.status != TicketStatus.VALID:
+        raise Conflict(f"This ticket is {ticket.status} and can no longer be transferred.",
+                       code="ticket_not_valid")
+    if not ticket.transfer_allowed:
+        raise Forbidden("This ticket cannot be transferred to another holder.",
+                        code="transfer_not_allowed")
+    cutoff_check(ticket.order.match, now=now, doing="transferred")
+    oib_hash = keyed_hash(new["oib"] or "")
+    if oib_hash and oib_hash == ticket.order_item.oib_hash:
+        raise ValidationFailed("This person already holds the ticket.", field="holder.oib",
+                               code="same_holder")
+    if not oib_hash:
+        return  # a foreign holder identified by passport: no OIB to count by
+    lock_name(f"holder-limit:{ticket.match_id}:{oib_hash}")
+    limit = settings.MAX_TICKETS_PER_HOLDER_PER_MATCH
+    held = Ticket.objects.filter(match_id=ticket.match_id, status=TicketStatus.VALID,
+                                 order_item__oib_hash=oib_hash).count()
+    if held >= limit:
+        raise Conflict(f"The new holder already has {held} tickets for this match; one person "
+                       f"may hold at most {limit}.", code="holder_limit_reached",
+                       field="holder.oib")

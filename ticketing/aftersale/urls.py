@@ -1,0 +1,12 @@
+from django.urls import path
+
+from ticketing.aftersale import api
+
+urlpatterns = [
+    path("admin/orders/<int:order_id>/refund", api.OrderRefundView.as_view(),
+         name="admin-order-refund"),
+    path("orders/<int:order_id>/cancel-tickets", api.CancelTicketsView.as_view(),
+         name="order-cancel-tickets"),
+    path("tickets/<int:ticket_id>/transfer", api.TicketTransferView.as_view(),
+         name="ticket-transfer"),
+]
