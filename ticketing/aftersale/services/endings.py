@@ -123,7 +123,7 @@ def _places_release(order: Order, tickets: list[Ticket], *, reason: str, actor) 
     seat_ids = sorted(t.inventory_id for t in tickets if t.inventory_id)
     if seat_ids:
         seats_transition(inventory_ids=seat_ids, to_status=SeatStatus.AVAILABLE,
-                         from_statuses={SeatStatus.SOLD}, reason=reason, actor=actor,
+                         from_statuses={SeatStatus.SOLD}, reason=reason[:200], actor=actor,
                          order_id=order.pk)
     standing: dict[int, int] = {}
     for hold_id in (order.items.filter(ticket__in=[t.pk for t in tickets], inventory=None)
