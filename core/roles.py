@@ -48,8 +48,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "ticketing.ticket": ("view",),
         "payments.payment": ("view",),
         "payments.refund": ("view",),
+        "aftersale.cancellationrequest": ("view",),
+        "aftersale.transferlog": ("view",),
     },
     Role.SUPERVISOR: {
+        "aftersale.cancellationrequest": ("view",),
+        "aftersale.transferlog": ("view",),
         "ticketing.order": ("view",),
         "ticketing.ticket": ("view",),
         "payments.payment": ("view",),

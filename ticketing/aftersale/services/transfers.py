@@ -41,7 +41,11 @@ def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
               .filter(pk=ticket_id, order__buyer=user).first())
     if ticket is None:
         raise NotFound("No such ticket.", code="ticket_not_found")
-    new = holder_from_input(user=user, given=holder, index=0)
+    try:
+        new = holder_from_input(user=user, given=holder, index=0)
+    except ValidationFailed as exc:  # checkout's field names ("holders[0].oib"), renamed
+        exc.fields = {k.replace("holders[0]", "holder"): v for k, v in exc.fields.items()}
+        raise
     new["email"] = (holder.get("email") or new.get("email") or "").strip()
     if not new["email"]:
         raise ValidationFailed("Give the new holder's email: their ticket is sent there.",
