@@ -1,0 +1,110 @@
+"""Quota tickets after the claim (E8-F3, E9-F8): a refund gives back what was paid: nothing for
+a free (GR) ticket, the debt reduced for a deferred one; the quota seat is closed and the seat
+goes back on sale. Transfers follow the quota's permission."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.roles import Role
+from payments.models import Debt, DebtStatus, Payment, Refund, RefundStatus
+from quotas.models import QuotaSeat, QuotaSeatStatus
+from seating.models import SeatInventory, SeatStatus
+from tests.assertions import assert_error
+from tests.quotas.conftest import make_quota
+from tests.quotas.test_claims import claimed_to_holders
+from tests.ticketing.test_checkout import adult, valid_oib
+from ticketing.models import Order, OrderStatus, RefundState, Ticket, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def supervisor(make_user, back_office):
+    return back_office(make_user("supervisor@example.com", roles=[Role.SUPERVISOR]))
+
+
+def refund(client, order, capture, **body):
+    with capture(execute=True):
+        return client.post(f"/api/admin/orders/{order.pk}/refund",
+                           {"reason": "sponsor returned it"} | body, format="json")
+
+
+def test_refunding_a_free_quota_ticket_gives_back_nothing_and_frees_its_seat(
+        holder, match, supervisor, django_capture_on_commit_callbacks):
+    quota = make_quota(match, quantity=2, discount_code="GR")
+    claimed_to_holders(holder, quota, 2)
+    order = Order.objects.get()
+    ticket = order.tickets.order_by("pk").first()
+
+    response = refund(supervisor, order, django_capture_on_commit_callbacks,
+                      ticket_ids=[ticket.pk])
+
+    assert response.status_code == 202, response.content
+    assert (response.json()["refund"]["amount"], response.json()["refund"]["status"]) == (
+        "0.00", "COMPLETED")
+    assert not Payment.objects.exists()
+    assert Refund.objects.get().payment is None
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.REFUNDED
+    assert QuotaSeat.objects.get(ticket=ticket).status == QuotaSeatStatus.CANCELLED
+    assert SeatInventory.objects.get(pk=ticket.inventory_id).status == SeatStatus.AVAILABLE
+    assert QuotaSeat.objects.filter(status=QuotaSeatStatus.SOLD).count() == 1
+
+
+def test_refunding_deferred_tickets_reduces_the_debt_instead(
+        holder, match, supervisor, django_capture_on_commit_callbacks):
+    quota = make_quota(match, quantity=2, deferred_payment=True)
+    claimed_to_holders(holder, quota, 2)
+    holder.post(f"/api/quota-portal/quotas/{quota.pk}/payment", {}, format="json")
+    order = Order.objects.get()
+    debt = Debt.objects.get()
+    assert order.debt == debt and debt.amount == Decimal("84.80")
+
+    first, second = order.tickets.order_by("pk")
+    refund(supervisor, order, django_capture_on_commit_callbacks, ticket_ids=[first.pk])
+    debt.refresh_from_db()
+    assert (debt.credited_amount, debt.owed_amount, debt.status) == (
+        Decimal("40.00"), Decimal("44.80"), DebtStatus.OPEN)  # the fee share is kept
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = holder.post(f"/api/orders/{order.pk}/cancel-tickets",
+                               {"ticket_ids": [second.pk]}, format="json")
+    assert response.status_code == 202, response.content
+    debt.refresh_from_db()
+    assert (debt.credited_amount, debt.status) == (Decimal("82.40"), DebtStatus.OPEN)
+    assert set(Refund.objects.values_list("status", flat=True)) == {RefundStatus.COMPLETED}
+    order.refresh_from_db()
+    assert (order.status, order.refund_status) == (OrderStatus.REFUNDED, RefundState.FULL)
+
+
+def test_cancelling_every_deferred_ticket_clears_the_debt(
+        holder, match, django_capture_on_commit_callbacks):
+    quota = make_quota(match, quantity=2, deferred_payment=True)
+    claimed_to_holders(holder, quota, 2)
+    holder.post(f"/api/quota-portal/quotas/{quota.pk}/payment", {}, format="json")
+    order = Order.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        holder.post(f"/api/orders/{order.pk}/cancel-tickets",
+                    {"ticket_ids": list(order.tickets.values_list("pk", flat=True))},
+                    format="json")
+
+    debt = Debt.objects.get()
+    assert (debt.credited_amount, debt.status) == (Decimal("84.80"), DebtStatus.CREDITED)
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_quota_tickets_follow_the_quotas_transfer_permission(holder, match, allowed):
+    quota = make_quota(match, quantity=1, discount_code="GR", transfer_allowed=allowed)
+    claimed_to_holders(holder, quota, 1)
+    ticket = Ticket.objects.get()
+    assert ticket.transfer_allowed is allowed
+
+    response = holder.post(f"/api/tickets/{ticket.pk}/transfer", {"holder": adult(
+        oib=valid_oib(31337), email="guest@example.com")}, format="json")
+
+    if allowed:
+        assert response.status_code == 200, response.content
+    else:
+        assert_error(response, 403, "transfer_not_allowed")
