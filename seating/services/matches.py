@@ -15,7 +15,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from core.audit import audit_record, snapshot
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.locks import lock_first
 from core.status import StatusMachine
 from seating.models import Match, MatchStatus, SalesPhase, Stadium
@@ -128,17 +128,26 @@ def match_update(*, match_id: int, actor, data: dict, request=None) -> Match:
 
 
 def match_status_change(*, match_id: int, to_status: str, actor, reason: str = "",
-                        request=None) -> Match:
+                        request=None, cancellation_approved: bool = False) -> Match:
+    """`cancellation_approved`: the after-sale's match cancellation, the only way a match
+    that was on sale is cancelled (its tickets refunded, E2-F7)."""
     with transaction.atomic():
         match = match_get(match_id=match_id, lock=True)
-        _status_change(match, to_status=to_status, reason=reason, actor=actor, request=request)
+        _status_change(match, to_status=to_status, reason=reason, actor=actor, request=request,
+                       cancellation_approved=cancellation_approved)
     return match
 
 
-def _status_change(match: Match, *, to_status: str, reason: str, actor, request) -> None:
+def _status_change(match: Match, *, to_status: str, reason: str, actor, request,
+                   cancellation_approved: bool = False) -> None:
     """On a match already locked by the caller."""
     current = match.status
     MATCH_STATUS.check(current, to_status, field="status")
+    if to_status == S.CANCELLED and current != S.DRAFT and not cancellation_approved:
+        raise Forbidden(
+            "A match that has been published is cancelled with POST /api/admin/matches/"
+            f"{match.pk}/cancel, approved by a Super Admin: its tickets are refunded.",
+            code="cancellation_needs_approval", field="status")
     now = timezone.now()
     match.status = to_status
     fields = ["status", "updated_at"]

@@ -172,8 +172,8 @@ def test_a_closed_match_stays_closed(manager):
     assert response.json()["error"] == "invalid_transition"
 
 
-def test_cancelling_records_the_reason(manager):
-    match = make_match(status=MatchStatus.PUBLISHED)
+def test_cancelling_a_draft_records_the_reason(manager):
+    match = make_match(status=MatchStatus.DRAFT)
 
     response = manager.post(f"{MATCHES}/{match.pk}/status",
                             {"status": "CANCELLED", "reason": "Storm"}, format="json")
@@ -181,6 +181,19 @@ def test_cancelling_records_the_reason(manager):
     assert response.json()["cancellation_reason"] == "Storm"
     assert audit(match, "match.status_changed").get().after == {"status": "CANCELLED",
                                                                 "reason": "Storm"}
+
+
+def test_a_published_match_is_not_cancelled_through_its_status(manager):
+    match = make_match(status=MatchStatus.PUBLISHED)
+
+    response = manager.post(f"{MATCHES}/{match.pk}/status",
+                            {"status": "CANCELLED", "reason": "Storm"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "cancellation_needs_approval"
+    assert "/cancel" in response.json()["detail"]
+    match.refresh_from_db()
+    assert match.status == MatchStatus.PUBLISHED
 
 
 def test_a_status_in_put_goes_through_the_machine(manager):

@@ -51,7 +51,14 @@ from payments.services import (
 )
 from payments.tasks import payment_refund_all
 from queueing.services import queue_window_complete
-from seating.models import GeneralAdmissionHold, HoldStatus, Match, SeatInventory, SeatStatus
+from seating.models import (
+    GeneralAdmissionHold,
+    HoldStatus,
+    Match,
+    MatchStatus,
+    SeatInventory,
+    SeatStatus,
+)
 from seating.services.inventory import seats_transition
 from ticketing.models import (
     Cart,
@@ -314,12 +321,12 @@ class _Item(NamedTuple):
 def _order_locked(order_id: int) -> Order | None:
     """The order, its row locked, with what completing it reads of its buyer and match:
     `buyer_email`, `profile_id` with `buyer_first_name`/`buyer_last_name`, `home_team`,
-    `away_team`, `tickets_transferable`."""
+    `away_team`, `tickets_transferable`, `match_status`."""
     with lock_wait():
         return next(iter(Order.objects.raw(
             "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
             " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
-            " m.home_team, m.away_team, m.tickets_transferable"
+            " m.home_team, m.away_team, m.tickets_transferable, m.status AS match_status"
             " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
             " JOIN seating_match m ON m.id = o.match_id"
             " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
@@ -440,17 +447,20 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
             hold_owner = Cart(pk=order.cart_id).hold_owner
             status, live = _cart_lock(order.cart_id, now)
             items = _order_items(order.pk)
+            # No ticket is issued for a cancelled match (E2-F7), even from a cart that was on
+            # sale a moment before: the money goes back.
             seats = (_seats_still_ours(items, hold_owner, now)
-                     if status == CartStatus.OPEN and live else None)
+                     if status == CartStatus.OPEN and live
+                     and order.match_status != MatchStatus.CANCELLED else None)
             if seats is not None:
                 _sell(order, items, seats, hold_owner, payment, now)
             else:
+                refund_reason = ("match cancelled" if order.match_status == MatchStatus.CANCELLED
+                                 else "hold expired before payment")
                 if order.status == OrderStatus.FAILED:
                     order_transition(order, OrderStatus.PENDING_PAYMENT,
                                 reason="an earlier attempt succeeded")
-                order_transition(order, OrderStatus.EXPIRED, reason="hold expired before payment",
-                            ended_at=now)
-                refund_reason = "hold expired before payment"
+                order_transition(order, OrderStatus.EXPIRED, reason=refund_reason, ended_at=now)
     if refund_reason:  # a task, so a provider outage is retried rather than lost
         enqueue_on_commit(payment_refund_all, payment.pk, refund_reason)
     return order
