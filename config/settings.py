@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE["notifications-resend"] = {"task": "core.tasks.notification
 # Refunds whose send task never ran (the broker was down at commit) get a new one.
 CELERY_BEAT_SCHEDULE["refunds-resend"] = {"task": "payments.tasks.refunds_resend",
                                           "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["match-cancellations-resume"] = {
+    "task": "ticketing.aftersale.tasks.match_cancellations_resume", "schedule": 120.0}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -511,6 +511,17 @@ def queue_admission_pause(*, config: QueueConfig, paused: bool, actor, request=N
                      after={"admission_paused": paused}, request=request)
 
 
+def queue_close(*, match_id: int, actor, reason: str) -> None:
+    """The match is off sale for good (cancelled): no one joins or is admitted any more."""
+    config = lock_first(QueueConfig.objects.filter(match_id=match_id, is_active=True))
+    if config is None:
+        return
+    config.is_active, config.admission_paused = False, True
+    config.save(update_fields=["is_active", "admission_paused", "updated_at"])
+    audit_record(actor=actor, action="queue.closed", obj=config, before={"is_active": True},
+                 after={"is_active": False, "reason": reason})
+
+
 def queue_sweep(*, match: Match) -> dict:
     """Expire windows that ran out (their slot is already free; the fan is told by push) and
     drop fans whose heartbeat is older than HEARTBEAT_TIMEOUT (their place is lost)."""

@@ -2,7 +2,10 @@
 
 POST /api/admin/orders/<id>/refund      Supervisor: refund the order, or some of its tickets
 POST /api/orders/<id>/cancel-tickets    the buyer cancels tickets (until 48 h before kick-off)
-POST /api/tickets/<id>/transfer         the buyer gives a ticket to a new holder"""
+POST /api/tickets/<id>/transfer         the buyer gives a ticket to a new holder
+POST /api/admin/matches/<id>/cancel-request  Match Manager: ask for a match's cancellation
+POST /api/admin/matches/<id>/cancel     Super Admin (a draft: Match Manager): cancel, refund all
+GET  /api/admin/matches/<id>/cancellation    the cancellation report"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,7 +16,7 @@ from core.bounds import ITEMS_MAX
 from core.drf import validated
 from core.roles import HasRole, Role
 from payments.models import Refund
-from ticketing.aftersale.services import cancellations, refunds, transfers
+from ticketing.aftersale.services import cancellations, match_cancel, refunds, transfers
 from ticketing.serializers import HolderIn
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -117,3 +120,68 @@ class TicketTransferView(APIView):
         return Response({"ticket_id": result.ticket.pk, "holder_name": result.ticket.holder_name,
                          "transfer_count": result.ticket.transfer_count,
                          "transfer_id": result.log.pk})
+
+
+class MatchCancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="",
+                                   allow_blank=True,
+                                   help_text="Told to the fans; the request's when left out")
+
+
+class MatchCancellationOut(serializers.Serializer):
+    match_id = serializers.IntegerField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    requested_by = serializers.CharField()
+    approved_by = serializers.CharField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    orders_total = serializers.IntegerField()
+    orders_done = serializers.IntegerField()
+    tickets_cancelled = serializers.IntegerField()
+    tickets = serializers.DictField(child=serializers.IntegerField(),
+                                    help_text="The match's tickets by status")
+    refunds = serializers.DictField(help_text="status -> {count, amount}")
+    notifications_sent = serializers.IntegerField()
+
+
+def _report(match_id: int, status: int = 200) -> Response:
+    report = match_cancel.match_cancellation_report(match_id=match_id)
+    report["refunds"] = {k: {"count": v["count"], "amount": str(v["amount"])}
+                         for k, v in report["refunds"].items()}
+    return Response(MatchCancellationOut(report).data, status=status)
+
+
+@extend_schema(tags=["after-sale"])
+class MatchCancelRequestView(APIView):
+    permission_classes = [HasRole(Role.MATCH_MANAGER)]
+
+    @extend_schema(request=MatchCancelIn, responses={201: MatchCancellationOut},
+                   summary="Ask a Super Admin to cancel a published match")
+    def post(self, request, match_id: int):
+        data = validated(MatchCancelIn, request.data)
+        match_cancel.match_cancel_request(match_id=match_id, actor=request.user,
+                                          reason=data["reason"])
+        return _report(match_id, status=201)
+
+
+@extend_schema(tags=["after-sale"])
+class MatchCancelView(APIView):
+    permission_classes = [HasRole(Role.MATCH_MANAGER)]
+
+    @extend_schema(request=MatchCancelIn, responses={202: MatchCancellationOut},
+                   summary="Cancel the match: sale stopped, every ticket cancelled and refunded")
+    def post(self, request, match_id: int):
+        data = validated(MatchCancelIn, request.data)
+        match_cancel.match_cancel(match_id=match_id, actor=request.user, reason=data["reason"])
+        return _report(match_id, status=202)
+
+
+@extend_schema(tags=["after-sale"])
+class MatchCancellationView(APIView):
+    permission_classes = [HasRole(Role.MATCH_MANAGER, Role.SUPERVISOR)]
+
+    @extend_schema(responses=MatchCancellationOut,
+                   summary="The cancellation report: tickets, refunds by status, notifications")
+    def get(self, request, match_id: int):
+        return _report(match_id)

@@ -69,3 +69,39 @@ class TransferLog(models.Model):
     @property
     def to_holder_oib_masked(self) -> str:
         return mask(self.to_holder_oib)
+
+
+class MatchCancellationStatus(models.TextChoices):
+    REQUESTED = "REQUESTED"  # a Match Manager asked; a Super Admin decides
+    RUNNING = "RUNNING"  # the match is cancelled; its orders are being refunded
+    COMPLETED = "COMPLETED"  # every ticket cancelled, every refund asked for
+    REJECTED = "REJECTED"
+
+
+class MatchCancellation(models.Model):
+    """The cancellation of a match (E2-F7) and its progress: the job that cancels its tickets
+    and refunds its orders counts here what it has done, so the report is a read."""
+
+    match = models.OneToOneField("seating.Match", on_delete=models.PROTECT,
+                                 related_name="cancellation")
+    status = models.CharField(max_length=9, choices=MatchCancellationStatus.choices,
+                              default=MatchCancellationStatus.REQUESTED)
+    reason = models.CharField(max_length=500)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    orders_total = models.PositiveIntegerField(default=0, help_text="Orders with valid tickets")
+    orders_done = models.PositiveIntegerField(default=0)
+    tickets_cancelled = models.PositiveIntegerField(default=0)
+    notifications_sent = models.PositiveIntegerField(default=0, help_text="Emails and pushes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Cancellation of match {self.match_id} ({self.status})"

@@ -9,4 +9,10 @@ urlpatterns = [
          name="order-cancel-tickets"),
     path("tickets/<int:ticket_id>/transfer", api.TicketTransferView.as_view(),
          name="ticket-transfer"),
+    path("admin/matches/<int:match_id>/cancel-request", api.MatchCancelRequestView.as_view(),
+         name="admin-match-cancel-request"),
+    path("admin/matches/<int:match_id>/cancel", api.MatchCancelView.as_view(),
+         name="admin-match-cancel"),
+    path("admin/matches/<int:match_id>/cancellation", api.MatchCancellationView.as_view(),
+         name="admin-match-cancellation"),
 ]

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.locks import lock_clause, lock_first, lock_wait
+from core.locks import lock_clause, lock_first, lock_rows, lock_wait
 from core.sql import db_datetime, insert_rows
 from core.status import StatusMachine
 from queueing.models import QueueEntry, QueueStatus
@@ -300,6 +300,15 @@ def cart_expire(*, cart_id: int) -> bool:
             return False
         _end(cart, CartStatus.EXPIRED, reason="cart expired")
     return True
+
+
+def carts_release_for_match(*, match_id: int, reason: str, actor=None) -> int:
+    """Every open cart of the match ends, its seats given back (the match was cancelled): a
+    payment still to come finds no hold and is refunded. In the caller's transaction."""
+    carts = lock_rows(Cart.objects.filter(match_id=match_id, status=CartStatus.OPEN))
+    for cart in carts:
+        _end(cart, CartStatus.RELEASED, actor=actor, reason=reason)
+    return len(carts)
 
 
 def carts_expire() -> int:

@@ -10,14 +10,15 @@ import pytest
 from core.errors import DomainError
 from core.pii import keyed_hash
 from core.roles import Role
-from payments.models import Refund
+from payments.models import Payment, PaymentStatus, Refund
 from tests.concurrency import run_together
 from tests.ticketing.test_cart import on_sale_match, seated_zone
 from tests.ticketing.test_checkout import adult, buyer_profile, valid_oib
 from ticketing.aftersale.services.cancellations import tickets_cancel
+from ticketing.aftersale.services.match_cancel import match_cancel
 from ticketing.aftersale.services.refunds import order_refund
 from ticketing.aftersale.services.transfers import ticket_transfer
-from ticketing.models import OrderItem, TicketStatus
+from ticketing.models import OrderItem, Ticket, TicketStatus
 from ticketing.services.cart import cart_add
 from ticketing.services.checkout import checkout_submit, order_pay_local
 
@@ -118,3 +119,33 @@ def test_transfers_racing_to_one_holder_stop_at_four_tickets(make_user, shop):
     assert set(outcomes) <= {"ok", "holder_limit_reached", "busy"}, results
     assert OrderItem.objects.filter(oib_hash=target, ticket__status=TicketStatus.VALID
                                     ).count() == 4
+
+
+def test_a_match_cancelled_while_fans_pay_leaves_no_valid_ticket_and_refunds_each_payment_once(
+        make_user, shop):
+    match, zone = shop
+    fans = [make_user() for _ in range(8)]
+    pending = []
+    for n, fan in enumerate(fans):
+        buyer_profile(fan, oib=valid_oib(12_000 + n))
+        cart = cart_add(user=fan, match_id=match.id, zone_id=zone.id, quantity=1).cart
+        pending.append(checkout_submit(user=fan, cart_id=cart.id, holders=[{}]).order)
+    admin = make_user(roles=[Role.SUPER_ADMIN])
+
+    def work(i):
+        if i == len(fans):
+            return match_cancel(match_id=match.id, actor=admin, reason="storm")
+        return order_pay_local(user=fans[i], order_id=pending[i].id)
+
+    results = run_together(len(fans) + 1, work)
+
+    assert not [r for r in results if isinstance(r, Exception)
+                and not isinstance(r, DomainError)], results
+    if isinstance(results[-1], DomainError):  # waited too long for a paying fan's cart
+        assert results[-1].code == "busy"
+        match_cancel(match_id=match.id, actor=admin, reason="storm")  # the admin tries again
+    assert not Ticket.objects.filter(match=match, status=TicketStatus.VALID).exists()
+    for payment in Payment.objects.filter(status__in=[PaymentStatus.SUCCEEDED,
+                                                      PaymentStatus.REFUNDED]):
+        assert payment.status == PaymentStatus.REFUNDED, payment
+        assert Refund.objects.filter(payment=payment).count() == 1, payment

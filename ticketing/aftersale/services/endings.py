@@ -59,7 +59,7 @@ def cutoff_check(match, *, now: datetime, doing: str) -> None:
 
 def order_locked(order_id: int, *, buyer=None) -> Order:
     """The order, its row locked (404 if it is not there, or not the buyer's when given)."""
-    orders = Order.objects.select_related("match").filter(pk=order_id)
+    orders = Order.objects.select_related("match", "buyer").filter(pk=order_id)
     if buyer is not None:
         orders = orders.filter(buyer=buyer)
     try:

@@ -55,3 +55,27 @@ def notify_transferred(ticket: Ticket, *, from_name: str, from_email: str, to_na
                   data={"ticket_id": str(ticket.pk)})
 
     transaction.on_commit(notify)
+
+
+def notify_match_cancelled(order: Order, tickets: list[Ticket], *, amount) -> int:
+    """The buyer (email and push) and every other holder with an email of their own, once per
+    order: the caller ends the order's tickets in the same transaction. Returns how many."""
+    buyer, match = order.buyer, match_name(order)
+    note = (f"{amount} EUR is being refunded to your card." if amount else
+            "Your tickets are cancelled; nothing was paid for them.")
+    emails = {buyer.email.lower(): buyer.email}
+    for ticket in tickets:
+        email = ticket.order_item.email
+        if email and email.lower() not in emails:
+            emails[email.lower()] = email
+
+    def notify() -> None:
+        for email in emails.values():
+            email_send(template_key=TemplateKey.MATCH_CANCELLATION, to=email,
+                       variables={"name": email, "match": match, "refund_note": note})
+        push_send(user=buyer, notification_type="match_cancelled", title="Match cancelled",
+                  body=f"{match} has been cancelled. {note}",
+                  data={"order_id": str(order.pk), "match_id": str(order.match_id)})
+
+    transaction.on_commit(notify)
+    return len(emails) + 1

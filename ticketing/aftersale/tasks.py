@@ -1,0 +1,25 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from ticketing.aftersale.models import MatchCancellation, MatchCancellationStatus
+
+
+@shared_task(acks_late=True)
+def match_cancel_run_task(cancellation_id: int) -> None:
+    from ticketing.aftersale.services.match_cancel import match_cancel_run
+
+    match_cancel_run(cancellation_id=cancellation_id)
+
+
+@shared_task
+def match_cancellations_resume(*, stale_seconds: int = 300) -> int:
+    """A cancellation job that has made no progress for a while (its worker died) runs again;
+    it picks up what is left."""
+    stale = timezone.now() - timedelta(seconds=stale_seconds)
+    ids = list(MatchCancellation.objects.filter(status=MatchCancellationStatus.RUNNING,
+                                                updated_at__lt=stale).values_list("pk", flat=True))
+    for pk in ids:
+        match_cancel_run_task.delay(pk)
+    return len(ids)
