@@ -20,6 +20,7 @@ from seating.models import (
     GeneralAdmissionHold,
     Match,
     MatchSector,
+    MatchStatus,
     PriceCategory,
     SalesPhase,
     Seat,
@@ -163,7 +164,7 @@ class MatchAdmin(admin.ModelAdmin):
     list_filter = ("status", "match_type", "stadium_config_status", "is_deleted")
     search_fields = ("home_team", "away_team", "competition")
     date_hierarchy = "kick_off_time"
-    readonly_fields = ("seat_map", "created_at", "updated_at")
+    readonly_fields = ("seat_map", "cancel_link", "created_at", "updated_at")
     inlines = [SalesPhaseInline, PriceCategoryInline]
 
     def get_urls(self):
@@ -175,6 +176,17 @@ class MatchAdmin(admin.ModelAdmin):
                  name="seating_match_seat_map_data"),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Cancellation")
+    def cancel_link(self, obj):
+        """The after-sale's cancellation page: its counts, then the cancellation (E2-F7)."""
+        if not obj or not obj.pk:
+            return "-"
+        if obj.status == MatchStatus.CANCELLED:
+            url = reverse("admin:aftersale_matchcancellation_report", args=[obj.pk])
+            return format_html('<a href="{}">Cancellation report</a>', url)
+        url = reverse("admin:aftersale_matchcancellation_cancel", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Cancel match</a>', url)
 
     @admin.display(description="Seat map")
     def seat_map(self, obj):
