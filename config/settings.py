@@ -422,6 +422,8 @@ MAX_TICKETS_PER_FAN_PER_MATCH = 4
 # MAX_TICKETS_PER_HOLDER_PER_MATCH valid tickets of a match after a transfer.
 AFTER_SALE_CUTOFF_HOURS = 48
 MAX_TICKETS_PER_HOLDER_PER_MATCH = 4
+# E2-F7: how many Celery tasks share a cancelled match's orders (by order id modulo this).
+MATCH_CANCEL_WORKERS = env.int("MATCH_CANCEL_WORKERS", default=4)
 CART_HOLD_MINUTES = 20
 # How long a web process reuses a match's facts for add-to-cart (ticketing.services.sale_context)
 SALE_CONTEXT_SECONDS = env.float("SALE_CONTEXT_SECONDS", default=2.0)

@@ -7,16 +7,16 @@ from ticketing.aftersale.models import MatchCancellation, MatchCancellationStatu
 
 
 @shared_task(acks_late=True)
-def match_cancel_run_task(cancellation_id: int) -> None:
+def match_cancel_run_task(cancellation_id: int, shard: int = 0, shards: int = 1) -> None:
     from ticketing.aftersale.services.match_cancel import match_cancel_run
 
-    match_cancel_run(cancellation_id=cancellation_id)
+    match_cancel_run(cancellation_id=cancellation_id, shard=shard, shards=shards)
 
 
 @shared_task
 def match_cancellations_resume(*, stale_seconds: int = 300) -> int:
-    """A cancellation job that has made no progress for a while (its worker died) runs again;
-    it picks up what is left."""
+    """A cancellation job that has made no progress for a while (its worker died) runs again,
+    unsharded: it picks up whatever is left."""
     stale = timezone.now() - timedelta(seconds=stale_seconds)
     ids = list(MatchCancellation.objects.filter(status=MatchCancellationStatus.RUNNING,
                                                 updated_at__lt=stale).values_list("pk", flat=True))

@@ -11,6 +11,7 @@ is done once because its tickets end once."""
 
 from collections import Counter
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
@@ -97,7 +98,10 @@ def match_cancel(*, match_id: int, actor, reason: str = "") -> MatchCancellation
         audit_record(actor=actor, action="match.cancellation_approved", obj=match,
                      after={"reason": reason, "orders": cancellation.orders_total})
         if cancellation.status == S.RUNNING:
-            enqueue_on_commit(match_cancel_run_task, cancellation.pk, robust=True)
+            shards = settings.MATCH_CANCEL_WORKERS
+            for shard in range(shards):
+                enqueue_on_commit(match_cancel_run_task, cancellation.pk, shard, shards,
+                                  robust=True)
     return cancellation
 
 
@@ -117,19 +121,25 @@ def match_cancel_reject(*, match_id: int, actor, reason: str) -> MatchCancellati
     return cancellation
 
 
-def _orders_left(match_id: int):
-    """The ids of the match's orders that still have valid tickets, in id order."""
-    return (Ticket.objects.filter(match_id=match_id, status=TicketStatus.VALID)
-            .order_by("order_id").values_list("order_id", flat=True).distinct())
+def _orders_left(match_id: int, shard: int = 0, shards: int = 1):
+    """The ids of the match's orders that still have valid tickets, in id order (those of
+    one shard: order id modulo `shards`)."""
+    tickets = Ticket.objects.filter(match_id=match_id, status=TicketStatus.VALID)
+    if shards > 1:
+        tickets = tickets.alias(shard=F("order_id") % shards).filter(shard=shard)
+    return tickets.order_by("order_id").values_list("order_id", flat=True).distinct()
 
 
-def match_cancel_run(*, cancellation_id: int, batch: int = BATCH) -> MatchCancellation:
-    """Cancel and refund every order of the cancelled match that still has valid tickets."""
+def match_cancel_run(*, cancellation_id: int, shard: int = 0, shards: int = 1,
+                     batch: int = BATCH) -> MatchCancellation:
+    """Cancel and refund every order of the cancelled match that still has valid tickets:
+    all of them, or one shard's when MATCH_CANCEL_WORKERS tasks share the work. The run that
+    finds nothing left anywhere marks the cancellation COMPLETED."""
     cancellation = MatchCancellation.objects.select_related("match", "approved_by").get(
         pk=cancellation_id)
     if cancellation.status != S.RUNNING:
         return cancellation
-    while order_ids := list(_orders_left(cancellation.match_id)[:batch]):
+    while order_ids := list(_orders_left(cancellation.match_id, shard, shards)[:batch]):
         for order_id in order_ids:
             _order_cancel(order_id, cancellation)
     with transaction.atomic():

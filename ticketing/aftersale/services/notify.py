@@ -59,7 +59,8 @@ def notify_transferred(ticket: Ticket, *, from_name: str, from_email: str, to_na
 
 def notify_match_cancelled(order: Order, tickets: list[Ticket], *, amount) -> int:
     """The buyer (email and push) and every other holder with an email of their own, once per
-    order: the caller ends the order's tickets in the same transaction. Returns how many."""
+    order: the logs are written in the caller's transaction, the one that ends the order's
+    tickets, and delivered after it commits. Returns how many were written."""
     buyer, match = order.buyer, match_name(order)
     note = (f"{amount} EUR is being refunded to your card." if amount else
             "Your tickets are cancelled; nothing was paid for them.")
@@ -68,14 +69,10 @@ def notify_match_cancelled(order: Order, tickets: list[Ticket], *, amount) -> in
         email = ticket.order_item.email
         if email and email.lower() not in emails:
             emails[email.lower()] = email
-
-    def notify() -> None:
-        for email in emails.values():
-            email_send(template_key=TemplateKey.MATCH_CANCELLATION, to=email,
-                       variables={"name": email, "match": match, "refund_note": note})
-        push_send(user=buyer, notification_type="match_cancelled", title="Match cancelled",
-                  body=f"{match} has been cancelled. {note}",
-                  data={"order_id": str(order.pk), "match_id": str(order.match_id)})
-
-    transaction.on_commit(notify)
-    return len(emails) + 1
+    for email in emails.values():
+        email_send(template_key=TemplateKey.MATCH_CANCELLATION, to=email,
+                   variables={"name": email, "match": match, "refund_note": note})
+    pushes = push_send(user=buyer, notification_type="match_cancelled", title="Match cancelled",
+                       body=f"{match} has been cancelled. {note}",
+                       data={"order_id": str(order.pk), "match_id": str(order.match_id)})
+    return len(emails) + len(pushes)
