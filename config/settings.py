@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE["refunds-resend"] = {"task": "payments.tasks.refunds_resend
                                           "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["match-cancellations-resume"] = {
     "task": "ticketing.aftersale.tasks.match_cancellations_resume", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["match-updates-resume"] = {
+    "task": "ticketing.aftersale.tasks.match_updates_resume", "schedule": 300.0}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -27,6 +27,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "seating.seatinventory": ("view", "change"),
         "seating.seatauditlog": ("view",),
         "seating.bulkstatusjob": ("view",),
+        "seating.matchauditlog": ("view",),
+        "aftersale.matchcancellation": ("view",),
     },
     Role.QUOTA_MANAGER: {
         "core.emailtemplate": ("view",),

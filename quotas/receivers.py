@@ -12,6 +12,7 @@ from quotas.models import QuotaSeat, QuotaSeatStatus
 from quotas.services import claims
 from quotas.services.common import quotas_bind_account
 from ticketing.aftersale.services.endings import tickets_ending
+from ticketing.aftersale.services.sector_transfer import tickets_seat_changed
 
 
 @receiver(payment_succeeded, dispatch_uid="quotas.claim_payment_succeeded")
@@ -40,3 +41,10 @@ def on_tickets_ending(sender, ticket_ids, **kwargs):
     if seats:
         QuotaSeat.objects.filter(pk__in=[s.pk for s in seats]).update(
             status=QuotaSeatStatus.CANCELLED)
+
+
+@receiver(tickets_seat_changed, dispatch_uid="quotas.tickets_seat_changed")
+def on_tickets_seat_changed(sender, moves, **kwargs):
+    """A quota ticket moved to another sector: its quota seat points to the new seat."""
+    for seat in lock_rows(QuotaSeat.objects.filter(ticket_id__in=list(moves))):
+        QuotaSeat.objects.filter(pk=seat.pk).update(inventory_id=moves[seat.ticket_id])

@@ -19,6 +19,7 @@ from seating.models import (
     BulkStatusJob,
     GeneralAdmissionHold,
     Match,
+    MatchAuditLog,
     MatchSector,
     MatchStatus,
     PriceCategory,
@@ -261,6 +262,18 @@ class SeatAuditLogAdmin(ReadOnlyAdmin):
     search_fields = ("reason", "hold_owner", "changed_by__email")
     list_select_related = ("inventory__match_sector", "changed_by")
     show_full_result_count = False
+
+
+@admin.register(MatchAuditLog)
+class MatchAuditLogAdmin(ReadOnlyAdmin):
+    """Every change to a match (E2-F6) and, for "notify" ones, how many holders were told."""
+
+    list_display = ("created_at", "match", "change_type", "changes_json", "changed_by",
+                    "notification_preference", "recipients_notified", "recipients_total",
+                    "notification_sent")
+    list_filter = ("change_type", "notification_preference", "notification_sent")
+    search_fields = ("match__home_team", "match__away_team")
+    list_select_related = ("match", "changed_by")
 
 
 @admin.register(GeneralAdmissionHold)

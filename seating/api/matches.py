@@ -17,6 +17,7 @@ from seating.models import (
     MatchSectorStatus,
     MatchStatus,
     MatchType,
+    NotificationPreference,
     PhaseType,
     SectorPurpose,
 )
@@ -46,12 +47,17 @@ class MatchIn(serializers.Serializer):
 
 class MatchUpdateIn(MatchIn):
     is_numbered = serializers.BooleanField(required=False)
+    notification_preference = serializers.ChoiceField(
+        NotificationPreference.choices, required=False, default=NotificationPreference.SILENT,
+        help_text="notify: email and push every ticket holder about the change")
     status = serializers.ChoiceField(MatchStatus.choices, required=False)
     reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class MatchStatusIn(serializers.Serializer):
     status = serializers.ChoiceField(MatchStatus.choices)
+    notification_preference = serializers.ChoiceField(
+        NotificationPreference.choices, required=False, default=NotificationPreference.SILENT)
     reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True,
                                    default="")
 
@@ -271,8 +277,9 @@ class MatchDetailView(MatchManagerView):
     @extend_schema(request=MatchUpdateIn, responses=MatchOut)
     def put(self, request, match_id: int):
         data = validated(MatchUpdateIn, request.data, partial=True)
+        preference = data.pop("notification_preference", NotificationPreference.SILENT)
         match = matches.match_update(match_id=match_id, actor=request.user, data=data,
-                                     request=request)
+                                     request=request, notification_preference=preference)
         return Response(MatchOut(match).data)
 
     @extend_schema(responses={204: None})
@@ -287,9 +294,10 @@ class MatchStatusView(MatchManagerView):
                    summary="Move the match along DRAFT → PUBLISHED → ACTIVE → CLOSED, or cancel")
     def post(self, request, match_id: int):
         data = validated(MatchStatusIn, request.data)
-        match = matches.match_status_change(match_id=match_id, to_status=data["status"],
-                                            reason=data["reason"], actor=request.user,
-                                            request=request)
+        match = matches.match_status_change(
+            match_id=match_id, to_status=data["status"], reason=data["reason"],
+            actor=request.user, request=request,
+            notification_preference=data["notification_preference"])
         return Response(MatchOut(match).data)
 
 

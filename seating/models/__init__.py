@@ -12,10 +12,13 @@ from seating.models.inventory import (
 from seating.models.matches import (
     ConfigStatus,
     Match,
+    MatchAuditLog,
+    MatchChangeType,
     MatchSector,
     MatchSectorStatus,
     MatchStatus,
     MatchType,
+    NotificationPreference,
     PhaseType,
     PriceCategory,
     SalesPhase,
@@ -36,8 +39,9 @@ from seating.models.venues import (
 
 __all__ = [
     "ADMIN_STATUSES", "STATUS_COLORS", "TRANSITIONS", "BulkStatusJob", "ConfigStatus",
-    "GeneralAdmissionHold", "HoldStatus", "Match", "MatchSector", "MatchSectorStatus",
-    "MatchStatus", "MatchType", "PhaseType", "PriceCategory", "RowStrategy", "SalesPhase", "Seat",
-    "SeatAuditLog", "SeatInventory", "SeatStatus", "SeatType", "Sector", "SectorPurpose",
-    "SectorSeatMap", "SectorType", "SnakeConfig", "Stadium", "StadiumType", "Traversal",
+    "GeneralAdmissionHold", "HoldStatus", "Match", "MatchAuditLog", "MatchChangeType",
+    "MatchSector", "MatchSectorStatus", "MatchStatus", "MatchType", "NotificationPreference",
+    "PhaseType", "PriceCategory", "RowStrategy", "SalesPhase", "Seat", "SeatAuditLog",
+    "SeatInventory", "SeatStatus", "SeatType", "Sector", "SectorPurpose", "SectorSeatMap",
+    "SectorType", "SnakeConfig", "Stadium", "StadiumType", "Traversal",
 ]

@@ -5,6 +5,7 @@ inline for an away stadium)."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from seating.models.venues import Sector, Stadium
@@ -159,3 +160,42 @@ class MatchSector(models.Model):
 
     def __str__(self):
         return f"{self.code} ({self.match_id})"
+
+
+class MatchChangeType(models.TextChoices):
+    UPDATE = "UPDATE"
+    CANCEL = "CANCEL"
+    RESCHEDULE = "RESCHEDULE"  # the kick-off moved
+    PUBLISH = "PUBLISH"
+    CLOSE = "CLOSE"
+
+
+class NotificationPreference(models.TextChoices):
+    NOTIFY = "notify"  # every ticket holder gets an email and a push
+    SILENT = "silent"
+
+
+class MatchAuditLog(models.Model):
+    """Every change to a match (E2-F6), whatever the notification preference, and how far
+    telling its ticket holders has got."""
+
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="audit_logs")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    change_type = models.CharField(max_length=10, choices=MatchChangeType.choices)
+    changes_json = models.JSONField(encoder=DjangoJSONEncoder,
+                                    help_text="{field: [before, after]}")
+    notification_preference = models.CharField(max_length=6,
+                                               choices=NotificationPreference.choices,
+                                               default=NotificationPreference.SILENT)
+    notification_sent = models.BooleanField(default=False,
+                                            help_text="Every holder has been told")
+    recipients_total = models.PositiveIntegerField(default=0)
+    recipients_notified = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.change_type} of match {self.match_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -18,8 +18,17 @@ from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.locks import lock_first
 from core.status import StatusMachine
-from seating.models import Match, MatchStatus, SalesPhase, Stadium
+from seating.models import (
+    Match,
+    MatchAuditLog,
+    MatchChangeType,
+    MatchStatus,
+    NotificationPreference,
+    SalesPhase,
+    Stadium,
+)
 from seating.schemas import schema_load
+from seating.signals import match_changed
 
 S = MatchStatus
 # The one place that says which match status may follow which.
@@ -106,8 +115,10 @@ def match_create(*, actor, home_team: str, away_team: str, kick_off_time: dateti
     return match
 
 
-def match_update(*, match_id: int, actor, data: dict, request=None) -> Match:
-    """Change the given fields; a `status` in `data` goes through `match_status_change`."""
+def match_update(*, match_id: int, actor, data: dict, request=None,
+                 notification_preference: str = NotificationPreference.SILENT) -> Match:
+    """Change the given fields; a `status` in `data` goes through `match_status_change`.
+    Each change is logged (MatchAuditLog); with "notify" the ticket holders are told."""
     data = dict(data)
     status, reason = data.pop("status", None), data.pop("reason", "")
     with transaction.atomic():
@@ -120,26 +131,49 @@ def match_update(*, match_id: int, actor, data: dict, request=None) -> Match:
             for name in changed:
                 setattr(match, name, data[name])
             match.save(update_fields=[*changed, "updated_at"])
+            after = snapshot(match, *changed)
             audit_record(actor=actor, action="match.updated", obj=match, before=before,
-                         after=snapshot(match, *changed), request=request)
+                         after=after, request=request)
+            change_log(match, actor=actor, preference=notification_preference,
+                       change_type=(MatchChangeType.RESCHEDULE if "kick_off_time" in changed
+                                    else MatchChangeType.UPDATE),
+                       changes={name: [before[name], after[name]] for name in changed})
         if status and status != match.status:
-            _status_change(match, to_status=status, reason=reason, actor=actor, request=request)
+            _status_change(match, to_status=status, reason=reason, actor=actor, request=request,
+                           notification_preference=notification_preference)
     return match
 
 
+STATUS_CHANGE_TYPES = {S.PUBLISHED: MatchChangeType.PUBLISH, S.CLOSED: MatchChangeType.CLOSE,
+                       S.CANCELLED: MatchChangeType.CANCEL, S.ACTIVE: MatchChangeType.UPDATE}
+
+
+def change_log(match: Match, *, actor, change_type: str, changes: dict,
+               preference: str = NotificationPreference.SILENT) -> MatchAuditLog:
+    """Log a change to the (locked) match; after commit, `seating.signals.match_changed`."""
+    log = MatchAuditLog.objects.create(
+        match=match, changed_by=actor if getattr(actor, "pk", None) else None,
+        change_type=change_type, changes_json=changes, notification_preference=preference)
+    transaction.on_commit(lambda: match_changed.send(sender=MatchAuditLog, log=log))
+    return log
+
+
 def match_status_change(*, match_id: int, to_status: str, actor, reason: str = "",
-                        request=None, cancellation_approved: bool = False) -> Match:
+                        request=None, cancellation_approved: bool = False,
+                        notification_preference: str = NotificationPreference.SILENT) -> Match:
     """`cancellation_approved`: the after-sale's match cancellation, the only way a match
     that was on sale is cancelled (its tickets refunded, E2-F7)."""
     with transaction.atomic():
         match = match_get(match_id=match_id, lock=True)
         _status_change(match, to_status=to_status, reason=reason, actor=actor, request=request,
-                       cancellation_approved=cancellation_approved)
+                       cancellation_approved=cancellation_approved,
+                       notification_preference=notification_preference)
     return match
 
 
 def _status_change(match: Match, *, to_status: str, reason: str, actor, request,
-                   cancellation_approved: bool = False) -> None:
+                   cancellation_approved: bool = False,
+                   notification_preference: str = NotificationPreference.SILENT) -> None:
     """On a match already locked by the caller."""
     current = match.status
     MATCH_STATUS.check(current, to_status, field="status")
@@ -161,6 +195,9 @@ def _status_change(match: Match, *, to_status: str, reason: str, actor, request,
     audit_record(actor=actor, action="match.status_changed", obj=match,
                  before={"status": current},
                  after={"status": to_status, "reason": reason}, request=request)
+    change_log(match, actor=actor, change_type=STATUS_CHANGE_TYPES[to_status],
+               changes={"status": [current, to_status], "reason": reason},
+               preference=notification_preference)
 
 
 def match_delete(*, match_id: int, actor, request=None) -> None:

@@ -5,7 +5,8 @@ POST /api/orders/<id>/cancel-tickets    the buyer cancels tickets (until 48 h be
 POST /api/tickets/<id>/transfer         the buyer gives a ticket to a new holder
 POST /api/admin/matches/<id>/cancel-request  Match Manager: ask for a match's cancellation
 POST /api/admin/matches/<id>/cancel     Super Admin (a draft: Match Manager): cancel, refund all
-GET  /api/admin/matches/<id>/cancellation    the cancellation report"""
+GET  /api/admin/matches/<id>/cancellation    the cancellation report
+POST /api/admin/tickets/sector-transfer Match Manager: move tickets to another sector"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -16,7 +17,13 @@ from core.bounds import ITEMS_MAX
 from core.drf import validated
 from core.roles import HasRole, Role
 from payments.models import Refund
-from ticketing.aftersale.services import cancellations, match_cancel, refunds, transfers
+from ticketing.aftersale.services import (
+    cancellations,
+    match_cancel,
+    refunds,
+    sector_transfer,
+    transfers,
+)
 from ticketing.serializers import HolderIn
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -185,3 +192,37 @@ class MatchCancellationView(APIView):
                    summary="The cancellation report: tickets, refunds by status, notifications")
     def get(self, request, match_id: int):
         return _report(match_id)
+
+
+class SectorTransferIn(serializers.Serializer):
+    ticket_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                       required=False, max_length=5000)
+    seat_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                     required=False, max_length=5000,
+                                     help_text="Seat inventory ids, instead of ticket ids")
+    destination_sector_id = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=200)
+
+
+class SeatMoveOut(serializers.Serializer):
+    ticket_id = serializers.IntegerField()
+    seat_id = serializers.IntegerField()
+    row = serializers.CharField()
+    seat = serializers.IntegerField()
+
+
+@extend_schema(tags=["after-sale"])
+class SectorTransferView(APIView):
+    permission_classes = [HasRole(Role.MATCH_MANAGER)]
+
+    @extend_schema(request=SectorTransferIn, responses={200: SeatMoveOut(many=True)},
+                   summary="Move tickets to new seats in another sector (all or nothing)")
+    def post(self, request):
+        data = validated(SectorTransferIn, request.data)
+        moves = sector_transfer.sector_transfer(
+            ticket_ids=data.get("ticket_ids"), seat_ids=data.get("seat_ids"),
+            destination_sector_id=data["destination_sector_id"], reason=data["reason"],
+            actor=request.user)
+        return Response([{"ticket_id": ticket_id, "seat_id": seat.pk, "row": seat.row_label,
+                          "seat": seat.seat_number}
+                         for ticket_id, seat in sorted(moves.items())])

@@ -105,3 +105,25 @@ class MatchCancellation(models.Model):
 
     def __str__(self):
         return f"Cancellation of match {self.match_id} ({self.status})"
+
+
+class MatchUpdateNotice(models.Model):
+    """One person to tell about one change to a match (E2-F6): written once per change and
+    email (unique), marked sent in the same transaction that writes the email and push, so a
+    retried or restarted fan-out tells each person once."""
+
+    log = models.ForeignKey("seating.MatchAuditLog", on_delete=models.CASCADE,
+                            related_name="notices")
+    email = models.EmailField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+",
+                             help_text="The buyer, who also gets a push")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["log", "email"],
+                                               name="match_update_notice_once")]
+        indexes = [models.Index(fields=["log", "sent_at"], name="match_notice_log_sent")]
+
+    def __str__(self):
+        return f"{self.email} about change {self.log_id}"

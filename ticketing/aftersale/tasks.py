@@ -23,3 +23,25 @@ def match_cancellations_resume(*, stale_seconds: int = 300) -> int:
     for pk in ids:
         match_cancel_run_task.delay(pk)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def match_update_fanout_task(log_id: int) -> None:
+    from ticketing.aftersale.services.match_updates import match_update_fanout
+
+    match_update_fanout(log_id=log_id)
+
+
+@shared_task
+def match_updates_resume(*, stale_seconds: int = 300) -> int:
+    """Fan-outs left unfinished (a worker died): run again; each person is still told once."""
+    from seating.models import MatchAuditLog, NotificationPreference
+
+    stale = timezone.now() - timedelta(seconds=stale_seconds)
+    ids = list(MatchAuditLog.objects.filter(
+        notification_preference=NotificationPreference.NOTIFY, notification_sent=False,
+        created_at__lt=stale, created_at__gt=stale - timedelta(days=2))
+        .exclude(change_type="CANCEL").values_list("pk", flat=True)[:100])
+    for pk in ids:
+        match_update_fanout_task.delay(pk)
+    return len(ids)

@@ -15,4 +15,6 @@ urlpatterns = [
          name="admin-match-cancel"),
     path("admin/matches/<int:match_id>/cancellation", api.MatchCancellationView.as_view(),
          name="admin-match-cancellation"),
+    path("admin/tickets/sector-transfer", api.SectorTransferView.as_view(),
+         name="admin-sector-transfer"),
 ]
