@@ -91,13 +91,17 @@ def refunds_total(refunds) -> Decimal:
     return money(refunds.aggregate(total=Sum("amount"))["total"] or ZERO)
 
 
+def _payment_left(payment: Payment, *, excluding: int | None = None) -> Decimal:
+    """What the (locked) payment has not yet promised to its live refunds."""
+    return payment.amount - refunds_total(
+        Refund.objects.filter(payment=payment, status__in=REFUND_LIVE).exclude(pk=excluding))
+
+
 def _within_payment(payment: Payment, amount: Decimal, *, excluding: int | None = None) -> None:
     """`amount` fits in what the (locked) payment has not yet promised to other refunds."""
     if payment.status not in REFUNDABLE_PAYMENTS:
         raise InvalidTransition(f"A {payment.status} payment cannot be refunded.")
-    promised = refunds_total(Refund.objects.filter(payment=payment, status__in=REFUND_LIVE)
-                             .exclude(pk=excluding))
-    left = payment.amount - promised
+    left = _payment_left(payment, excluding=excluding)
     if amount <= ZERO or amount > left:
         raise ValidationFailed(
             f"The refund must be between 0.01 and {left} {payment.currency}: that is what the "
@@ -299,9 +303,7 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: s
         if amount is None:
             refund = Refund.objects.filter(payment=payment, status__in=REFUND_SENDABLE,
                                            provider_refund_id__isnull=True).first()
-            promised = refunds_total(
-                Refund.objects.filter(payment=payment, status__in=REFUND_LIVE))
-            amount = payment.amount - promised
+            amount = _payment_left(payment)
             if refund is None and amount <= ZERO:
                 return None
         if refund is None:

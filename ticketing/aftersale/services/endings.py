@@ -72,12 +72,13 @@ def order_tickets_locked(order: Order, ticket_ids: list[int] | None) -> list[Tic
     """The order's tickets named by `ticket_ids` (all of its valid ones when None), locked,
     each VALID; 422 naming the ids that are not the order's, 409 for those no longer valid."""
     if ticket_ids is None:
-        tickets = lock_rows(order.tickets.filter(status=TicketStatus.VALID))
+        tickets = lock_rows(order.tickets.select_related("order_item")
+                            .filter(status=TicketStatus.VALID))
         if not tickets:
             raise Conflict("This order has no valid tickets left.", code="nothing_to_end")
         return tickets
     wanted = sorted(set(ticket_ids))
-    tickets = lock_rows(order.tickets.filter(pk__in=wanted))
+    tickets = lock_rows(order.tickets.select_related("order_item").filter(pk__in=wanted))
     missing = sorted(set(wanted) - {t.pk for t in tickets})
     if missing:
         raise ValidationFailed(f"Tickets {missing} are not in order {order.number}.",
