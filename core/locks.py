@@ -45,12 +45,14 @@ def lock_wait():
         raise
 
 
-def lock_clause(of: str = "") -> str:
-    """The row-lock clause (`FOR UPDATE [OF alias]`) for hand-written SQL run in `lock_wait`,
-    where the database has row locks; SQLite serialises writers instead."""
+def lock_clause(of: str = "", *, shared: bool = False) -> str:
+    """The row-lock clause (`FOR UPDATE [OF alias]`, or `FOR SHARE` to keep a row from
+    changing while many readers go on) for hand-written SQL run in `lock_wait`, where the
+    database has row locks; SQLite serialises writers instead."""
     if not connection.features.has_select_for_update:
         return ""
-    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+    mode = " FOR SHARE" if shared else " FOR UPDATE"
+    return f"{mode} OF {of}" if of else mode
 
 
 def lock_rows(queryset, *, skip_locked: bool = False, limit: int | None = None) -> list:

@@ -51,8 +51,9 @@ from quotas.services.common import (
     status_refresh,
     sync_notify,
 )
-from seating.models import PriceCategory, SeatInventory, SeatStatus
+from seating.models import MatchStatus, PriceCategory, SeatInventory, SeatStatus
 from seating.services.inventory import seats_transition
+from seating.services.matches import match_status_shared
 from ticketing.models import OrderSource
 from ticketing.services.direct_orders import DirectLine, order_record_completed
 from ticketing.services.holders import claim_holders_resolve
@@ -74,7 +75,19 @@ def claim_id_from_reference(reference: str) -> int | None:
     return int(rest) if not prefix and rest.isdigit() else None
 
 
+def _match_cancelled() -> Conflict:
+    return Conflict("This match is cancelled; no tickets are issued for it.",
+                    code="match_cancelled")
+
+
+def _match_open(quota: Quota) -> None:
+    """The early, unlocked answer; completion checks again under the match's share lock."""
+    if quota.match.status == MatchStatus.CANCELLED:
+        raise _match_cancelled()
+
+
 def _claimable(quota: Quota) -> None:
+    _match_open(quota)
     if quota.status not in CLAIMABLE:
         raise Conflict(f"This quota is {quota.status.lower().replace('_', ' ')}; nothing is "
                        "left to claim.", code="quota_not_claimable")
@@ -181,6 +194,7 @@ def claim_holders(*, user, quota_id: int, holders: list[dict], claim_id: int | N
     """Save one ticket holder per selected seat; the seats become RESERVED. A free quota
     completes here."""
     quota = quota_for_holder(user=user, quota_id=quota_id)
+    _match_open(quota)
     with transaction.atomic():  # read the claim's size without holding anything
         claim = _live_claim(quota=quota, user=user, claim_id=claim_id,
                             steps={ClaimStep.SEATS_SELECTED, ClaimStep.HOLDERS_SAVED})
@@ -241,6 +255,7 @@ def claim_payment(*, user, quota_id: int, claim_id: int | None = None,
     if quota.is_free:
         raise Conflict("This quota is free: the tickets are issued once the ticket holders are "
                        "saved, with no payment.", code="payment_not_needed")
+    _match_open(quota)
     now = timezone.now()
     with transaction.atomic():
         root_lock(quota, now)
@@ -287,8 +302,10 @@ def claim_pay_local(*, user, claim_id: int) -> QuotaClaim:
 def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str, now,
               payment: Payment | None = None) -> None:
     """Sell the claim's seats, record the order with its tickets, close the claim. Needs the
-    root lock and a claim whose seats are all still its own."""
+    root lock and a claim whose seats are all still its own; a cancelled match refuses it."""
     quota = claim.quota
+    if match_status_shared(quota.match_id) == MatchStatus.CANCELLED:
+        raise _match_cancelled()
     inventory_ids = sorted(s.inventory_id for s in seats if s.inventory_id)
     if inventory_ids:
         result = seats_transition(
@@ -343,6 +360,10 @@ def claim_payment_succeeded(*, payment: Payment) -> QuotaClaim | None:
             if claim.order and claim.order.payment_id == payment.pk:
                 return claim  # a replay: the tickets exist already
             refund_reason = "duplicate payment for a completed quota claim"
+        elif (claim.status == ClaimStatus.ACTIVE
+              and match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED):
+            claim_release(claim, to_status=ClaimStatus.EXPIRED, reason="match cancelled")
+            refund_reason = "match cancelled"
         elif claim.status != ClaimStatus.ACTIVE or not _still_held(claim, seats, now):
             if claim.status == ClaimStatus.ACTIVE:
                 claim_release(claim, to_status=ClaimStatus.EXPIRED,

@@ -9,14 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, Forbidden, NotFound
-from core.locks import lock_first
+from core.locks import lock_clause, lock_first, lock_wait
 from core.status import StatusMachine
 from seating.models import (
     Match,
@@ -67,6 +67,16 @@ def match_get(*, match_id: int, lock: bool = False) -> Match:
     if match is None:
         raise NotFound(f"There is no match {match_id}.", code="match_not_found")
     return match
+
+
+def match_status_shared(match_id: int) -> str:
+    """The match's status, its row share-locked to the end of the transaction: sales that
+    complete under it run side by side, and a status change (a cancellation) waits for them
+    and is then seen by every later one."""
+    with lock_wait(), connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM seating_match WHERE id = %s"
+                       + lock_clause(shared=True), [match_id])
+        return cursor.fetchone()[0]
 
 
 def changed_fields(instance, data: dict, fields: tuple[str, ...]) -> list[str]:

@@ -1,19 +1,25 @@
 """Quota tickets after the claim (E8-F3, E9-F8): a refund gives back what was paid: nothing for
 a free (GR) ticket, the debt reduced for a deferred one; the quota seat is closed and the seat
-goes back on sale. Transfers follow the quota's permission."""
+goes back on sale. Transfers follow the quota's permission. A claim never completes on a
+cancelled match (E2-F7): a late payment is refunded."""
 
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
+from core.errors import Conflict
 from core.roles import Role
-from payments.models import Debt, DebtStatus, Payment, Refund, RefundStatus
-from quotas.models import QuotaSeat, QuotaSeatStatus
-from seating.models import SeatInventory, SeatStatus
+from payments.models import Debt, DebtStatus, Payment, PaymentStatus, Refund, RefundStatus
+from quotas.models import ClaimPaymentStatus, ClaimStatus, QuotaClaim, QuotaSeat, QuotaSeatStatus
+from quotas.services import claims
+from seating.models import Match, MatchStatus, SeatInventory, SeatStatus
 from tests.assertions import assert_error
-from tests.quotas.conftest import make_quota
-from tests.quotas.test_claims import claimed_to_holders
+from tests.quotas.conftest import guest, make_quota, seat_ids
+from tests.quotas.test_claims import claimed_to_holders, holders, select
 from tests.ticketing.test_checkout import adult, valid_oib
+from ticketing.aftersale.services.match_cancel import match_cancel
 from ticketing.models import Order, OrderStatus, RefundState, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +114,61 @@ def test_quota_tickets_follow_the_quotas_transfer_permission(holder, match, allo
         assert response.status_code == 200, response.content
     else:
         assert_error(response, 403, "transfer_not_allowed")
+
+
+# --- a cancelled match (E2-F7) ----------------------------------------------------------------
+
+def cancel_match(match, django_user_model, capture):
+    boss = django_user_model.objects.create_superuser("boss@example.com", "x")
+    with capture(execute=True):
+        match_cancel(match_id=match.pk, actor=boss, reason="storm")
+
+
+def test_a_claim_paid_after_its_match_is_cancelled_is_refunded_without_tickets(
+        holder, match, django_user_model, django_capture_on_commit_callbacks):
+    quota = make_quota(match, quantity=2)
+    claimed_to_holders(holder, quota, 2)
+    claim_id = holder.post(f"/api/quota-portal/quotas/{quota.pk}/payment", {},
+                           format="json").json()["claim_id"]
+
+    cancel_match(match, django_user_model, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        holder.post(f"/api/quota-portal/claims/{claim_id}/pay-local")
+
+    assert QuotaClaim.objects.get(pk=claim_id).status == ClaimStatus.EXPIRED
+    assert not Ticket.objects.exists()
+    assert Payment.objects.get().status == PaymentStatus.REFUNDED
+    assert Refund.objects.get().reason == "match cancelled"
+
+
+@pytest.mark.parametrize("kind", ["free", "deferred"])
+def test_a_claim_completing_without_payment_is_refused_once_the_match_is_cancelled(
+        holder, match, django_user_model, django_capture_on_commit_callbacks, kind):
+    quota = (make_quota(match, quantity=2, discount_code="GR") if kind == "free"
+             else make_quota(match, quantity=2, deferred_payment=True))
+    assert select(holder, quota, seat_ids(quota, 2)).status_code == 201
+    if kind == "deferred":
+        assert holders(holder, quota, [guest(0), guest(1)]).status_code == 200
+
+    cancel_match(match, django_user_model, django_capture_on_commit_callbacks)
+    if kind == "free":
+        response = holders(holder, quota, [guest(0), guest(1)])
+    else:
+        response = holder.post(f"/api/quota-portal/quotas/{quota.pk}/payment", {},
+                               format="json")
+
+    assert_error(response, 409, "match_cancelled")
+    assert not Ticket.objects.exists() and not Debt.objects.exists()
+    assert_error(select(holder, quota, seat_ids(quota, 1)), 409, "match_cancelled")
+
+
+def test_completion_itself_refuses_a_cancelled_match(holder, match):
+    """The locked check, for a cancellation committed after the early one passed."""
+    quota = make_quota(match, quantity=1, discount_code="GR")
+    assert select(holder, quota, seat_ids(quota, 1)).status_code == 201
+    claim = QuotaClaim.objects.get()
+    Match.objects.filter(pk=match.pk).update(status=MatchStatus.CANCELLED)
+
+    with pytest.raises(Conflict, match="cancelled"), transaction.atomic():
+        claims._complete(claim, list(claim.seats.all()),
+                         payment_status=ClaimPaymentStatus.FREE, now=timezone.now())
