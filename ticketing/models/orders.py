@@ -143,9 +143,11 @@ class OrderItem(models.Model):
 
 class TicketStatus(models.TextChoices):
     VALID = "VALID"
-    CANCELLED = "CANCELLED"  # given back by its buyer (E9-F8), or by a blacklist entry
+    CANCELLED = "CANCELLED"  # given back by its buyer (E9-F8)
     REFUNDED = "REFUNDED"  # refunded by support or an admin (E8-F3)
     CANCELLED_MATCH_CANCELLED = "CANCELLED_MATCH_CANCELLED"  # the match was called off (E2-F7)
+    CANCELLED_BLACKLIST = "CANCELLED_BLACKLIST"  # a holder or buyer was banned (E11-F4)
+    ATTENDED = "ATTENDED"  # scanned in at a gate, from the attendance import (E2-F9)
 
 
 class Ticket(models.Model):
@@ -170,6 +172,8 @@ class Ticket(models.Model):
     issued_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True,
                                     help_text="When it stopped being valid")
+    attended_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When its holder came through a gate")
 
     class Meta:
         ordering = ["id"]

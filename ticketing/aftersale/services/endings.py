@@ -32,7 +32,8 @@ from ticketing.services.checkout import order_transition
 # Tickets end once: from VALID to one of these, never back.
 TICKET_STATUS = StatusMachine("ticket", {
     TicketStatus.VALID: {TicketStatus.CANCELLED, TicketStatus.REFUNDED,
-                         TicketStatus.CANCELLED_MATCH_CANCELLED},
+                         TicketStatus.CANCELLED_MATCH_CANCELLED,
+                         TicketStatus.CANCELLED_BLACKLIST, TicketStatus.ATTENDED},
 })
 
 # Sent inside the transaction, before the seats are released, with `ticket_ids`: the quotas
