@@ -442,6 +442,13 @@ QUEUE_PUSH_PROGRESS_PERCENT = env.int("QUEUE_PUSH_PROGRESS_PERCENT", default=50)
 QUEUE_POSITIONS_PUSH_SECONDS = env.float("QUEUE_POSITIONS_PUSH_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE["queue-positions"]["schedule"] = QUEUE_POSITIONS_PUSH_SECONDS
 
+# --- Blacklist (E11) and customer support (E10) ----------------------------------------------
+BLACKLIST_IMPORT_MAX_ROWS = 50_000
+BLACKLIST_IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# Internal callers of GET /api/internal/blacklist/check send "Authorization: Bearer <token>";
+# without a token configured the endpoint answers nobody.
+INTERNAL_SERVICE_TOKEN = env.str("INTERNAL_SERVICE_TOKEN", default="")
+
 # --- Quotas (E7) -------------------------------------------------------------------------------
 # Discount codes an admin or a CSV may give instead of a percentage (GR = complimentary).
 QUOTA_DISCOUNT_CODES = {"GR": 100, **env.dict("QUOTA_DISCOUNT_CODES", cast={"value": int},

@@ -64,8 +64,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "core.auditevent": ("view",),
         "core.emaillog": ("view",),
         "core.pushlog": ("view",),
-        "accessctl.blacklistentry": ("view", "add", "change"),
-        "accessctl.blacklistcheckattempt": ("view",),
+        "accessctl.blacklistentry": ("view", "add", "change", "delete"),
+        "accessctl.blacklistauditlog": ("view",),
+        "accessctl.blacklistimportbatch": ("view", "add"),
+        "accessctl.blacklistviolation": ("view",),
     },
     Role.PETROL_STAFF: {},
 }

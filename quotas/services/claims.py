@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accessctl.services import blacklist_check
+from accessctl.models import ViolationAction
+from accessctl.services.check import blacklist_check
 from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.locks import lock_first, lock_one
@@ -200,7 +201,8 @@ def claim_holders(*, user, quota_id: int, holders: list[dict], claim_id: int | N
                             steps={ClaimStep.SEATS_SELECTED, ClaimStep.HOLDERS_SAVED})
     people = claim_holders_resolve(user=user, given=holders, count=claim.quantity)
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
-                    context="quota_claim", reference=claim.hold_owner)
+                    action=ViolationAction.QUOTA_CLAIM_ATTEMPT, match_id=quota.match_id,
+                    reference=claim.hold_owner)
     now = timezone.now()
     with transaction.atomic():
         root_lock(quota, now)

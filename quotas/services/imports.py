@@ -17,9 +17,7 @@ or for none (its errors are reported with its line), and each row allocates its 
 the next is tried, so "quantity not available" counts what earlier rows took. Each quota goes
 through `quota_create` (seats allocated, invitation sent after commit) with the batch set."""
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -33,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from core.audit import audit_record
 from core.bounds import NOTE_MAX_LENGTH
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.tables import TableRow, csv_table, header_name, is_workbook
 from quotas.models import ImportBatch, Quota
 from quotas.services.creation import (
     QuotaRequest,
@@ -56,11 +55,7 @@ FALSE = {"0", "false", "no", "n", "ne", ""}
 DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y.", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 
 
-@dataclass
-class CsvRow:
-    line: int  # the file's line number where the row starts (header = 1)
-    values: dict[str, str]  # column -> stripped cell
-    extra_cells: int = 0
+CsvRow = TableRow
 
 
 @dataclass
@@ -109,11 +104,6 @@ def _malformed(message: str) -> DomainError:
 
 # --- reading the file -------------------------------------------------------------------------
 
-def _header_name(raw: str) -> str:
-    name = re.sub(r"[\s\-]+", "_", raw.strip().strip('"').strip().lower())
-    return ALIASES.get(name, name)
-
-
 def csv_parse(content: bytes) -> list[CsvRow]:
     """The data rows of a quota CSV, or DomainError (400) saying what is wrong with the file."""
     if not content or not content.strip():
@@ -121,43 +111,17 @@ def csv_parse(content: bytes) -> list[CsvRow]:
     if len(content) > MAX_FILE_BYTES:
         raise _malformed(f"The file is larger than {MAX_FILE_BYTES // 1024} KB; a quota import "
                          f"has at most {settings.QUOTA_IMPORT_MAX_ROWS} lines.")
-    if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+    if is_workbook(content):
         raise _malformed("This is a spreadsheet workbook, not a CSV: save it as “CSV UTF-8” "
                          "from the spreadsheet program.")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _malformed("The file is not UTF-8 text: save it as “CSV UTF-8” from the "
-                         "spreadsheet program.") from None
-    if "\x00" in text:
-        raise _malformed("The file is not a CSV text file.")
-    header_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, rows, line = None, [], 1
-    try:
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            cells = [c.strip() for c in cells]
-            if not any(cells):
-                continue  # a blank line, or a row of empty cells
-            if header is None:
-                header = _header_check([_header_name(c) for c in cells])
-                continue
-            if len(rows) == settings.QUOTA_IMPORT_MAX_ROWS:
-                raise _malformed(f"The file has more than {settings.QUOTA_IMPORT_MAX_ROWS} data "
-                                 "lines; split it into several imports.")
-            values = {name: (cells[i] if i < len(cells) else "")
-                      for i, name in enumerate(header) if name}
-            extra = sum(1 for c in cells[len(header):] if c)
-            rows.append(CsvRow(line=start, values=values, extra_cells=extra))
-    except csv.Error as exc:
-        raise _malformed(f"Line {line}: the file is not valid CSV ({exc}).") from None
-    if header is None:
-        raise _malformed("The file is empty.")
-    if not rows:
-        raise _malformed("The file has a header but no data lines.")
-    return rows
+        return csv_table(content, max_rows=settings.QUOTA_IMPORT_MAX_ROWS,
+                         header_check=lambda cells: _header_check(
+                             [header_name(c, ALIASES) for c in cells]))
+    except DomainError as exc:
+        if exc.code != "invalid_file":
+            raise
+        raise _malformed(exc.detail) from None
 
 
 def _header_check(names: list[str]) -> list[str]:

@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from stdnum.hr import oib as stdnum_oib
 
-from accessctl.models import BlacklistCheckAttempt, BlacklistEntry, BlacklistSource
-from accessctl.services import (
-    blacklist_check,
+from accessctl.models import BlacklistEntry, BlacklistSource, BlacklistStatus, BlacklistViolation
+from accessctl.services.check import blacklist_check
+from accessctl.services.entries import (
     blacklist_entry_create,
-    blacklist_entry_deactivate,
+    blacklist_entry_remove,
+    blacklist_entry_restore,
 )
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.models import AuditEvent
@@ -78,15 +79,15 @@ def today():
 def test_a_list_without_banned_holders_passes(ban, buyer):
     ban()
 
-    assert blacklist_check(oibs=CLEAN, user=buyer, context="checkout") is None
-    assert not BlacklistCheckAttempt.objects.exists()
+    assert blacklist_check(oibs=CLEAN, user=buyer, action="PURCHASE_ATTEMPT") is None
+    assert not BlacklistViolation.objects.exists()
 
 
 def test_it_refuses_when_one_holder_among_several_is_banned(ban, buyer):
     ban()
 
     with pytest.raises(Forbidden) as refused:
-        blacklist_check(oibs=[CLEAN[0], BANNED, CLEAN[1]], user=buyer, context="checkout")
+        blacklist_check(oibs=[CLEAN[0], BANNED, CLEAN[1]], user=buyer, action="PURCHASE_ATTEMPT")
 
     assert refused.value.status_code == 403
     assert refused.value.code == "blacklisted"
@@ -105,17 +106,17 @@ def test_it_logs_one_attempt_per_banned_holder_with_who_and_from_where(
 
     with pytest.raises(Forbidden) as refused:
         blacklist_check(oibs=[BANNED, CLEAN[0], ALSO_BANNED], user=buyer,
-                        request=checkout_request, context="quota_claim", reference="claim:9")
+                        request=checkout_request, action="QUOTA_CLAIM_ATTEMPT", reference="claim:9")
 
     assert "…8903" in refused.value.detail and "…9013" in refused.value.detail
-    attempts = list(BlacklistCheckAttempt.objects.order_by("id"))
+    attempts = list(BlacklistViolation.objects.order_by("id"))
     assert [(a.entry, a.oib_masked) for a in attempts] == [
         (first, "*******8903"), (second, "*******9013")]
     for attempt in attempts:
         assert attempt.user == buyer
         assert attempt.ip_address == "203.0.113.9"
         assert attempt.user_agent == "Mozilla/5.0 (pytest)"
-        assert attempt.context == "quota_claim"
+        assert attempt.action_type == "QUOTA_CLAIM_ATTEMPT"
         assert attempt.reference == "claim:9"
 
 
@@ -123,31 +124,32 @@ def test_a_petrol_sale_without_a_signed_in_fan_is_logged_without_a_user(ban):
     ban()
 
     with pytest.raises(Forbidden):
-        blacklist_check(oibs=[BANNED], user=None, context="petrol", reference="petrol:3")
+        blacklist_check(oibs=[BANNED], user=None, action="PETROL_PIN_ATTEMPT", reference="petrol:3")
 
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert (attempt.user, attempt.ip_address, attempt.context) == (None, None, "petrol")
+    attempt = BlacklistViolation.objects.get()
+    assert (attempt.user, attempt.ip_address, attempt.action_type) == (
+        None, None, "PETROL_PIN_ATTEMPT")
 
 
-@pytest.mark.parametrize("entry", ["expired yesterday", "deactivated", "starts tomorrow"])
+@pytest.mark.parametrize("entry", ["expired yesterday", "removed", "starts tomorrow"])
 def test_an_entry_not_in_force_today_does_not_block(ban, supervisor, buyer, entry):
     if entry == "expired yesterday":
         ban(valid_from=today() - timedelta(days=30), valid_until=today() - timedelta(days=1))
-    elif entry == "deactivated":
-        blacklist_entry_deactivate(entry=ban(), actor=supervisor, reason="Court lifted the ban")
+    elif entry == "removed":
+        blacklist_entry_remove(entry=ban(), actor=supervisor, reason="Court lifted the ban")
     else:
         ban(valid_from=today() + timedelta(days=1))
 
-    blacklist_check(oibs=[BANNED], user=buyer, context="checkout")
+    blacklist_check(oibs=[BANNED], user=buyer, action="PURCHASE_ATTEMPT")
 
-    assert not BlacklistCheckAttempt.objects.exists()
+    assert not BlacklistViolation.objects.exists()
 
 
 def test_an_entry_blocks_on_its_first_and_last_day(ban, buyer):
     ban(valid_from=today(), valid_until=today())
 
     with pytest.raises(Forbidden):
-        blacklist_check(oibs=[BANNED], user=buyer, context="checkout")
+        blacklist_check(oibs=[BANNED], user=buyer, action="PURCHASE_ATTEMPT")
 
 
 def test_the_check_is_one_query_however_many_holders(ban, buyer, django_assert_num_queries):
@@ -155,12 +157,12 @@ def test_the_check_is_one_query_however_many_holders(ban, buyer, django_assert_n
     holders = [an_oib(n) for n in range(20)]
 
     with django_assert_num_queries(1):
-        blacklist_check(oibs=holders, user=buyer, context="checkout")
+        blacklist_check(oibs=holders, user=buyer, action="PURCHASE_ATTEMPT")
 
 
 def test_holders_without_an_oib_cost_no_query(buyer, django_assert_num_queries):
     with django_assert_num_queries(0):
-        blacklist_check(oibs=["", None], user=buyer, context="checkout")
+        blacklist_check(oibs=["", None], user=buyer, action="PURCHASE_ATTEMPT")
 
 
 # --- The transaction contract ---------------------------------------------------------------
@@ -172,7 +174,7 @@ def test_the_attempt_is_committed_before_the_refusal_aborts_the_purchase(make_us
                            source=BlacklistSource.CLUB_BAN, actor=supervisor)
 
     def checkout(holders):  # how callers use it: check first, then their own transaction
-        blacklist_check(oibs=holders, user=buyer, context="checkout", reference="cart:17")
+        blacklist_check(oibs=holders, user=buyer, action="PURCHASE_ATTEMPT", reference="cart:17")
         with transaction.atomic():
             AuditEvent.objects.create(action="order.created", object_type="orders.order")
 
@@ -180,7 +182,7 @@ def test_the_attempt_is_committed_before_the_refusal_aborts_the_purchase(make_us
         checkout([CLEAN[0], BANNED])
 
     assert not connection.in_atomic_block  # so what is there, is committed
-    assert BlacklistCheckAttempt.objects.get().reference == "cart:17"
+    assert BlacklistViolation.objects.get().reference == "cart:17"
     assert not AuditEvent.objects.filter(action="order.created").exists()
 
 
@@ -190,7 +192,7 @@ def test_calling_the_check_inside_a_transaction_fails_loudly_instead_of_losing_t
     ban()
 
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
-        blacklist_check(oibs=[BANNED], user=buyer, context="checkout")
+        blacklist_check(oibs=[BANNED], user=buyer, action="PURCHASE_ATTEMPT")
 
 
 # --- Entries --------------------------------------------------------------------------------
@@ -204,27 +206,30 @@ def test_an_invalid_oib_is_refused_with_422(ban):
     assert not BlacklistEntry.objects.exists()
 
 
-def test_an_oib_can_be_actively_listed_only_once(ban, supervisor):
+def test_an_oib_is_listed_once_and_a_removed_entry_is_restored_not_listed_again(
+        ban, supervisor):
     first = ban()
 
     with pytest.raises(Conflict) as refused:
         ban()
     assert refused.value.status_code == 409
 
-    blacklist_entry_deactivate(entry=first, actor=supervisor)
-    assert ban(reason="Second offence").is_active
+    blacklist_entry_remove(entry=first, actor=supervisor, reason="Court lifted the ban")
+    with pytest.raises(Conflict, match="restore that entry"):
+        ban(reason="Second offence")
+    assert blacklist_entry_restore(entry=first, actor=supervisor).is_active
 
 
 def test_the_tables_hold_no_plaintext_oib(ban, buyer):
     entry = ban()
     with pytest.raises(Forbidden):
-        blacklist_check(oibs=[BANNED], user=buyer, context="checkout")
+        blacklist_check(oibs=[BANNED], user=buyer, action="PURCHASE_ATTEMPT")
 
     assert BANNED not in row_text("accessctl_blacklistentry", entry.pk)
     assert keyed_hash(BANNED) in row_text("accessctl_blacklistentry", entry.pk)
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert BANNED not in row_text("accessctl_blacklistcheckattempt", attempt.pk)
-    event = AuditEvent.objects.get(action="blacklist_entry.created")
+    attempt = BlacklistViolation.objects.get()
+    assert BANNED not in row_text("accessctl_blacklistviolation", attempt.pk)
+    event = AuditEvent.objects.get(action="blacklist_entry.create")
     assert event.actor.email == "supervisor@example.com"
     assert event.after["oib"] == "*******8903"
 
@@ -240,7 +245,7 @@ def test_a_supervisor_sees_the_list_with_masked_oibs(client, supervisor, ban):
     assert page.status_code == 200
     assert "*******8903" in page.content.decode()
     assert BANNED not in page.content.decode()
-    attempts = client.get(reverse("admin:accessctl_blacklistcheckattempt_changelist"))
+    attempts = client.get(reverse("admin:accessctl_blacklistviolation_changelist"))
     assert attempts.status_code == 200
 
 
@@ -250,7 +255,7 @@ def test_a_support_agent_cannot_open_the_blacklist(client, make_user, ban):
 
     assert client.get(reverse("admin:accessctl_blacklistentry_changelist")).status_code == 403
     assert client.get(
-        reverse("admin:accessctl_blacklistcheckattempt_changelist")).status_code == 403
+        reverse("admin:accessctl_blacklistviolation_changelist")).status_code == 403
 
 
 def test_a_supervisor_finds_an_entry_by_last_name_or_full_oib(client, supervisor, ban):
@@ -281,7 +286,7 @@ def test_a_supervisor_lists_someone_through_the_admin_form(client, supervisor):
     entry = BlacklistEntry.objects.get()
     assert (entry.oib, entry.oib_hash, entry.created_by) == (BANNED, keyed_hash(BANNED),
                                                              supervisor)
-    assert AuditEvent.objects.filter(action="blacklist_entry.created", object_id=str(entry.pk),
+    assert AuditEvent.objects.filter(action="blacklist_entry.create", object_id=str(entry.pk),
                                      actor=supervisor).exists()
 
 
@@ -296,7 +301,7 @@ def test_the_admin_form_refuses_an_invalid_oib(client, supervisor):
     assert not BlacklistEntry.objects.exists()
 
 
-def test_a_supervisor_edits_and_deactivates_an_entry_through_the_services(
+def test_a_supervisor_edits_and_removes_an_entry_through_the_services(
     client, supervisor, ban
 ):
     entry = ban()
@@ -307,14 +312,20 @@ def test_a_supervisor_edits_and_deactivates_an_entry_through_the_services(
     del form["oib"]
 
     assert client.post(change, form).status_code == 302
-    response = client.post(reverse("admin:accessctl_blacklistentry_changelist"),
-                           {"action": "deactivate", "_selected_action": [entry.pk]})
+    changelist = reverse("admin:accessctl_blacklistentry_changelist")
+    asked = client.post(changelist, {"action": "remove", "_selected_action": [entry.pk]})
+    assert "Why" in asked.content.decode()  # the reason is asked for first
+    response = client.post(changelist, {"action": "remove", "_selected_action": [entry.pk],
+                                        "confirm": "1", "reason": "Ban served"})
 
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.reason == "Flares and a pitch invasion"
     assert entry.oib == BANNED
-    assert (entry.is_active, entry.deactivated_by) == (False, supervisor)
+    assert (entry.status, entry.removed_by, entry.removal_reason) == (
+        BlacklistStatus.REMOVED, supervisor, "Ban served")
     actions = AuditEvent.objects.filter(object_id=str(entry.pk)).values_list("action", flat=True)
-    assert set(actions) == {"blacklist_entry.created", "blacklist_entry.updated",
-                            "blacklist_entry.deactivated"}
+    assert set(actions) == {"blacklist_entry.create", "blacklist_entry.update",
+                            "blacklist_entry.remove"}
+    assert list(entry.audit_logs.order_by("id").values_list("action", flat=True)) == [
+        "CREATE", "UPDATE", "REMOVE"]

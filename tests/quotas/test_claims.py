@@ -10,8 +10,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from accessctl.models import BlacklistCheckAttempt, BlacklistSource
-from accessctl.services import blacklist_entry_create
+from accessctl.models import BlacklistSource, BlacklistViolation
+from accessctl.services.entries import blacklist_entry_create
 from payments.models import Debt, Payment, PaymentStatus, Refund
 from payments.signals import payment_succeeded
 from quotas.models import ClaimStatus, QuotaClaim, QuotaSeat, QuotaSeatStatus, QuotaStatus
@@ -209,8 +209,9 @@ def test_a_blacklisted_holder_blocks_the_claim_and_is_logged(holder, match):
                                                         passport_number="")])
 
     assert response.status_code == 403 and response.json()["error"] == "blacklisted"
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert (attempt.context, attempt.reference) == ("quota_claim", f"claim:{claim['claim_id']}")
+    attempt = BlacklistViolation.objects.get()
+    assert (attempt.action_type, attempt.reference) == (
+        "QUOTA_CLAIM_ATTEMPT", f"claim:{claim['claim_id']}")
     assert not QuotaSeat.objects.filter(status=QuotaSeatStatus.RESERVED).exists()
 
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.utils import timezone
 from stdnum.iso7064 import mod_11_10
 
-from accessctl.models import BlacklistCheckAttempt, BlacklistSource
-from accessctl.services import blacklist_entry_create
+from accessctl.models import BlacklistSource, BlacklistViolation
+from accessctl.services.entries import blacklist_entry_create
 from payments.models import Payment, PaymentStatus
 from payments.pricing import line_amounts, order_amounts
 from tests.assertions import assert_error
@@ -249,9 +249,9 @@ def test_a_blacklisted_holder_is_refused_and_the_attempt_is_logged(buyer, match,
     body = assert_error(checkout(buyer, cart, [{}, adult(oib=banned)]), 403, "blacklisted")
 
     assert banned[-4:] in body["detail"]
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert (attempt.context, attempt.reference, attempt.user) == (
-        "checkout", f"cart:{cart.id}", buyer.user)
+    attempt = BlacklistViolation.objects.get()
+    assert (attempt.action_type, attempt.reference, attempt.user) == (
+        "PURCHASE_ATTEMPT", f"cart:{cart.id}", buyer.user)
     assert attempt.oib_masked.endswith(banned[-4:])
     assert not Order.objects.exists()
     assert not Payment.objects.exists()

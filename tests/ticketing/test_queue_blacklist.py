@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from accessctl.models import BlacklistCheckAttempt, BlacklistSource
-from accessctl.services import blacklist_entry_create
+from accessctl.models import BlacklistSource, BlacklistViolation
+from accessctl.services.entries import blacklist_entry_create
 from tests.queueing.factories import make_queue
 from ticketing.services.profiles import profile_create
 
@@ -26,8 +26,8 @@ def test_a_blacklisted_fan_cannot_join_the_queue(fan, make_user):
 
     assert response.status_code == 403
     assert response.json()["error"] == "blacklisted"
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert (attempt.user_id, attempt.context) == (fan.user.id, "queue_join")
+    attempt = BlacklistViolation.objects.get()
+    assert (attempt.user_id, attempt.action_type) == (fan.user.id, "QUEUE_JOIN_ATTEMPT")
 
 
 def test_a_fan_who_is_not_listed_joins(fan):
@@ -37,4 +37,4 @@ def test_a_fan_who_is_not_listed_joins(fan):
     response = fan.post(f"/api/queue/{queue.match_id}/join")
 
     assert response.status_code in (200, 201)
-    assert not BlacklistCheckAttempt.objects.exists()
+    assert not BlacklistViolation.objects.exists()

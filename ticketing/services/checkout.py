@@ -26,7 +26,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accessctl.services import blacklist_check
+from accessctl.models import ViolationAction
+from accessctl.services.check import blacklist_check, blacklist_listed
 from core.audit import audit_record
 from core.errors import (
     Conflict,
@@ -210,7 +211,8 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
     people = holders_resolve(user=user, profile=_buyer_profile(user), given=holders, count=count)
 
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
-                    context="checkout", reference=f"cart:{cart_id}")
+                    action=ViolationAction.PURCHASE_ATTEMPT, match_id=match.pk,
+                    reference=f"cart:{cart_id}")
 
     lines = [line_amounts(unit_price=i.full_price, quantity=i.quantity,
                           discount_percent=i.discount_percent) for i in items]
@@ -312,6 +314,7 @@ class _Item(NamedTuple):
     ga_hold_id: int | None
     first_name: str
     last_name: str
+    oib_hash: str
 
     @property
     def full_name(self) -> str:
@@ -335,7 +338,7 @@ def _order_locked(order_id: int) -> Order | None:
 
 def _order_items(order_id: int) -> list[_Item]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name"
+        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, oib_hash"
                        " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id", [order_id])
         return [_Item(*row) for row in cursor.fetchall()]
 
@@ -447,16 +450,18 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
             hold_owner = Cart(pk=order.cart_id).hold_owner
             status, live = _cart_lock(order.cart_id, now)
             items = _order_items(order.pk)
-            # No ticket is issued for a cancelled match (E2-F7), even from a cart that was on
-            # sale a moment before: the money goes back.
+            # No ticket is issued for a cancelled match (E2-F7), or to a holder listed since
+            # checkout (E11-F4), even from a cart that was on sale a moment before: the money
+            # goes back.
+            refused = ("match cancelled" if order.match_status == MatchStatus.CANCELLED else
+                       "a ticket holder is on the blacklist"
+                       if blacklist_listed(oib_hashes=[i.oib_hash for i in items]) else "")
             seats = (_seats_still_ours(items, hold_owner, now)
-                     if status == CartStatus.OPEN and live
-                     and order.match_status != MatchStatus.CANCELLED else None)
+                     if status == CartStatus.OPEN and live and not refused else None)
             if seats is not None:
                 _sell(order, items, seats, hold_owner, payment, now)
             else:
-                refund_reason = ("match cancelled" if order.match_status == MatchStatus.CANCELLED
-                                 else "hold expired before payment")
+                refund_reason = refused or "hold expired before payment"
                 if order.status == OrderStatus.FAILED:
                     order_transition(order, OrderStatus.PENDING_PAYMENT,
                                 reason="an earlier attempt succeeded")

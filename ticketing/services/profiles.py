@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accessctl.services import blacklist_check, blacklist_listed
+from accessctl.models import ViolationAction
+from accessctl.services.check import blacklist_check, blacklist_listed
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_first
@@ -178,7 +179,7 @@ def saved_profile_delete(*, user: User, profile_id: int, request=None) -> None:
 
 def fan_is_blacklisted(user) -> bool:
     """settings.QUEUE_IS_BLACKLISTED: is the fan's own OIB on the blacklist? A hit is logged as
-    a refused attempt (context "queue_join"). Like blacklist_check, call it outside any
+    a refused attempt (QUEUE_JOIN_ATTEMPT). Like blacklist_check, call it outside any
     transaction. Every join asks, so the usual answer (not listed) reads only the profile's OIB
     hash; the profile is loaded, its OIB decrypted and the attempt logged only on a hit."""
     with connection.cursor() as cursor:
@@ -188,7 +189,8 @@ def fan_is_blacklisted(user) -> bool:
         return False
     profile = Profile.objects.get(user=user)
     try:
-        blacklist_check(oibs=[profile.oib], user=user, context="queue_join")
+        blacklist_check(oibs=[profile.oib], user=user,
+                        action=ViolationAction.QUEUE_JOIN_ATTEMPT)
     except Forbidden:
         return True
     return False

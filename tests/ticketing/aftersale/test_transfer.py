@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accessctl.models import BlacklistCheckAttempt, BlacklistSource
-from accessctl.services import blacklist_entry_create
+from accessctl.models import BlacklistSource, BlacklistViolation
+from accessctl.services.entries import blacklist_entry_create
 from core.models import AuditEvent, EmailLog, PushLog
 from core.pii import keyed_hash
 from tests.assertions import assert_error
@@ -97,8 +97,8 @@ def test_a_blacklisted_new_holder_is_refused_with_the_mup_message_and_logged(pai
     body = assert_error(transfer(buyer, ticket), 403, "blacklisted")
 
     assert "MUP" in body["detail"]
-    attempt = BlacklistCheckAttempt.objects.get()
-    assert (attempt.context, attempt.reference) == ("TRANSFER_ATTEMPT", f"ticket:{ticket.pk}")
+    attempt = BlacklistViolation.objects.get()
+    assert (attempt.action_type, attempt.reference) == ("TRANSFER_ATTEMPT", f"ticket:{ticket.pk}")
     ticket.refresh_from_db()
     assert ticket.transfer_count == 0 and not TransferLog.objects.exists()
 

@@ -43,7 +43,7 @@ tickets_ending = Signal()
 
 @dataclass
 class Ending:
-    refund: Refund
+    refund: Refund | None
     tickets: list[Ticket]
 
 
@@ -91,31 +91,35 @@ def order_tickets_locked(order: Order, ticket_ids: list[int] | None) -> list[Tic
     return tickets
 
 
-def tickets_end(*, order: Order, tickets: list[Ticket], to_status: str, source: str,
+def tickets_end(*, order: Order, tickets: list[Ticket], to_status: str, source: str | None,
                 reason: str, actor, now: datetime, release_seats: bool = True) -> Ending:
     """End the (locked, VALID) `tickets` of the locked `order`: status, seats back on sale,
-    the refund the policy gives for `source`, the order's refund status. Audited."""
+    the refund the policy gives for `source` (none when `source` is None: a ban refunds
+    nothing), the order's refund status. Audited."""
     for ticket in tickets:
         TICKET_STATUS.check(ticket.status, to_status)
     ids = [t.pk for t in tickets]
     tickets_ending.send(sender=Ticket, ticket_ids=ids, order_id=order.pk)
     if release_seats:
         _places_release(order, tickets, reason=reason, actor=actor)
-    prices = dict(order.items.values_list("id", "unit_price"))
-    quote = refund_quote(prices=prices, fee=order.fee_amount,
-                         refunding=[t.order_item_id for t in tickets], source=source)
-    refund = refund_create(
-        reference=order.payment_reference, amount=quote.amount, fee_retained=quote.fee_retained,
-        source=source, reason=reason, payment=order.payment, debt=order.debt,
-        requested_by=actor)
+    refund = None
+    if source is not None:
+        prices = dict(order.items.values_list("id", "unit_price"))
+        quote = refund_quote(prices=prices, fee=order.fee_amount,
+                             refunding=[t.order_item_id for t in tickets], source=source)
+        refund = refund_create(
+            reference=order.payment_reference, amount=quote.amount,
+            fee_retained=quote.fee_retained, source=source, reason=reason,
+            payment=order.payment, debt=order.debt, requested_by=actor)
     Ticket.objects.filter(pk__in=ids).update(status=to_status, refund=refund, ended_at=now)
     for ticket in tickets:
         ticket.status, ticket.refund, ticket.ended_at = to_status, refund, now
-    _order_refund_state(order, actor=actor, reason=reason)
+    if refund is not None:
+        _order_refund_state(order, actor=actor, reason=reason)
     audit_record(actor=actor, action=f"tickets.{to_status.lower()}", obj=order,
-                 after={"tickets": ids, "refund_id": refund.pk, "amount": str(quote.amount),
-                        "fee_retained": str(quote.fee_retained), "source": source,
-                        "reason": reason})
+                 after={"tickets": ids, "reason": reason, "source": source} | (
+                     {"refund_id": refund.pk, "amount": str(refund.amount),
+                      "fee_retained": str(refund.fee_retained)} if refund else {}))
     return Ending(refund=refund, tickets=tickets)
 
 

@@ -76,3 +76,26 @@ def notify_match_cancelled(order: Order, tickets: list[Ticket], *, amount) -> in
                        body=f"{match} has been cancelled. {note}",
                        data={"order_id": str(order.pk), "match_id": str(order.match_id)})
     return len(emails) + len(pushes)
+
+
+def notify_banned(order: Order, tickets: list[Ticket]) -> None:
+    """The buyer (email and push) and every holder with an email of their own: the tickets
+    are cancelled because someone in them is on the blacklist; nothing is refunded."""
+    buyer, match = order.buyer, match_name(order)
+    reason = "a ticket holder or the buyer is on the banned list (MUP); nothing is refunded"
+    people = {buyer.email.lower(): (buyer.email, buyer.email, "")}
+    for ticket in tickets:
+        email = ticket.order_item.email
+        if email and email.lower() not in people:
+            people[email.lower()] = (email, ticket.holder_name, ticket.barcode[-4:])
+
+    def notify() -> None:
+        for email, name, last4 in people.values():
+            email_send(template_key=TemplateKey.TICKET_CANCELLATION, to=email, variables={
+                "name": name, "barcode_last4": f"…{last4}" if last4 else "", "match": match,
+                "reason": reason})
+        push_send(user=buyer, notification_type="tickets_cancelled", title="Tickets cancelled",
+                  body=f"{len(tickets)} ticket(s) for {match} were cancelled: {reason}.",
+                  data={"order_id": str(order.pk)})
+
+    transaction.on_commit(notify)

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accessctl.services import blacklist_check
+from accessctl.models import ViolationAction
+from accessctl.services.check import blacklist_check
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_name, lock_one
@@ -26,7 +27,6 @@ from ticketing.services.tickets import barcode_new
 
 HOLDER_FIELDS = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
                  "passport_number", "email", "holder_source", "saved_profile")
-BLACKLIST_CONTEXT = "TRANSFER_ATTEMPT"
 
 
 @dataclass
@@ -50,7 +50,8 @@ def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
     if not new["email"]:
         raise ValidationFailed("Give the new holder's email: their ticket is sent there.",
                                field="holder.email", code="email_required")
-    blacklist_check(oibs=[new["oib"]], user=user, request=request, context=BLACKLIST_CONTEXT,
+    blacklist_check(oibs=[new["oib"]], user=user, request=request,
+                    action=ViolationAction.TRANSFER_ATTEMPT, match_id=ticket.match_id,
                     reference=f"ticket:{ticket_id}")
     now = timezone.now()
     with transaction.atomic():
