@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accessctl.models import (
     BlacklistAuditLog,
@@ -107,10 +107,10 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
     @admin.display(description="Audit log")
     def audit_log(self, obj):
         rows = obj.audit_logs.select_related("changed_by").order_by("id")
-        return format_html("<table>{}</table>", format_html("".join(
-            format_html("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        log.created_at.strftime("%Y-%m-%d %H:%M"), log.action,
-                        log.changed_by or "", log.changes_json) for log in rows)))
+        return format_html("<table>{}</table>", format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((log.created_at.strftime("%Y-%m-%d %H:%M"), log.action, log.changed_by or "",
+              log.changes_json) for log in rows)))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -215,9 +215,9 @@ class BlacklistImportBatchAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Refused lines")
     def errors(self, obj):
-        return format_html("<table>{}</table>", format_html("".join(
-            format_html("<tr><td>line {}</td><td>{}</td><td>{}</td></tr>", e["line"],
-                        e.get("field", ""), e["error"]) for e in obj.error_report_json)))
+        return format_html("<table>{}</table>", format_html_join(
+            "", "<tr><td>line {}</td><td>{}</td><td>{}</td></tr>",
+            ((e["line"], e.get("field", ""), e["error"]) for e in obj.error_report_json)))
 
     @admin.display(description="Tickets")
     def tickets_link(self, obj):

@@ -109,7 +109,8 @@ def blacklist_import(*, actor, file_name: str, content: bytes,
             entry = _row_entry(row, default_source=source, default_reason=default_reason,
                                actor=actor, batch=batch)
         except DomainError as exc:
-            errors.append({"line": row.line, "field": exc.field or "", "error": exc.detail})
+            errors.append({"line": row.line, "field": next(iter(exc.fields), ""),
+                           "error": exc.detail})
             continue
         if entry.oib_hash in seen:
             errors.append({"line": row.line, "field": "oib", "duplicate": True,
