@@ -167,29 +167,30 @@ def _open_cart_locked(*, user, match: Match, now: datetime) -> Cart | None:
 
 # --- add --------------------------------------------------------------------------------------
 
-def _phase_on_sale(match: Match, user, now: datetime) -> SalesPhase:
-    """The running sales phase, if this fan may buy in it: a published/active match (checked
-    by the caller) before kick-off, in a running phase (409 otherwise) that is open to the
-    public and whose eligibility rules the fan meets (403 otherwise)."""
+def _phase_on_sale(match: Match, user, now: datetime) -> tuple[SalesPhase, int]:
+    """The running sales phase and the fan's ticket limit in it, if this fan may buy in it: a
+    published/active match (checked by the caller) before kick-off, in a running phase (409
+    otherwise) that is open to the public and whose eligibility rules the fan meets (403
+    otherwise)."""
     phase = eligibility.phase_running(phases=sale_phases(match=match), now=now)
     if match.kick_off_time <= now or phase is None:
         raise Conflict("Tickets for this match are not on sale now.", code="not_on_sale")
-    eligibility.phase_eligibility_check(phase=phase, user=user)
-    return phase
+    standing = eligibility.fan_standing(user, phase)
+    eligibility.phase_eligibility_check(phase=phase, user=user, standing=standing)
+    return phase, eligibility.phase_ticket_limit(phase, standing)
 
 
-def _check_limits(*, user, match: Match, phase: SalesPhase, quantity: int, held: int,
-                  now: datetime) -> None:
+def _check_limits(*, user, match: Match, phase: SalesPhase, phase_limit: int, quantity: int,
+                  held: int, now: datetime) -> None:
     """The per-match cap over all phases and orders (`held`: what the fan's live cart holds),
-    then the running phase's own limit. Called under the fan's row lock, so parallel adds
-    cannot pass either."""
+    then the running phase's own limit for this fan (`phase_limit`). Called under the fan's
+    row lock, so parallel adds cannot pass either."""
     limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
     already = held + tickets_bought(user=user, match=match)
     if already + quantity > limit:
         raise ValidationFailed(
             f"You can have at most {limit} tickets for this match; you already have "
             f"{already}.", code="ticket_limit_reached", field="quantity")
-    phase_limit = eligibility.phase_ticket_limit(phase)
     if phase_limit >= limit:
         return
     in_phase = eligibility.tickets_in_phase(user=user, phase=phase, now=now)
@@ -223,7 +224,7 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
     returns the cart as it now is."""
     match = sale_match(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
-    phase = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible / quota only
+    phase, phase_limit = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible
     window_end = _queue_window_end(match, user, now)
     if window_end is None:  # an open window passes the queue check: ask only without one
         queue_window_check(match=match, user=user)  # 403 while the queue runs
@@ -232,8 +233,8 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
         _lock_user(user)
         cart = _open_cart_locked(user=user, match=match, now=now)
         held = _items(cart) if cart is not None else []
-        _check_limits(user=user, match=match, phase=phase, quantity=quantity, now=now,
-                      held=sum(item.quantity for item in held))
+        _check_limits(user=user, match=match, phase=phase, phase_limit=phase_limit,
+                      quantity=quantity, now=now, held=sum(item.quantity for item in held))
         if cart is None:
             expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
             cart = Cart(user=user, match=match, expires_at=expires_at, created_at=now,

@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accessctl.models import ViolationAction
-from accessctl.services.check import blacklist_check, blacklist_listed
+from accessctl.services.check import blacklist_check, listed_today_params, listed_today_sql
 from core.audit import audit_record
 from core.errors import (
     Conflict,
@@ -314,7 +314,7 @@ class _Item(NamedTuple):
     ga_hold_id: int | None
     first_name: str
     last_name: str
-    oib_hash: str
+    holder_listed: bool  # on the blacklist today
 
     @property
     def full_name(self) -> str:
@@ -338,8 +338,10 @@ def _order_locked(order_id: int) -> Order | None:
 
 def _order_items(order_id: int) -> list[_Item]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, oib_hash"
-                       " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id", [order_id])
+        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, "
+                       + listed_today_sql("oib_hash")
+                       + " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id",
+                       [*listed_today_params(), order_id])
         return [_Item(*row) for row in cursor.fetchall()]
 
 
@@ -455,7 +457,7 @@ def order_payment_succeeded(*, payment: Payment) -> Order | None:
             # goes back.
             refused = ("match cancelled" if order.match_status == MatchStatus.CANCELLED else
                        "a ticket holder is on the blacklist"
-                       if blacklist_listed(oib_hashes=[i.oib_hash for i in items]) else "")
+                       if any(i.holder_listed for i in items) else "")
             seats = (_seats_still_ours(items, hold_owner, now)
                      if status == CartStatus.OPEN and live and not refused else None)
             if seats is not None:

@@ -3,10 +3,13 @@
 A phase's `eligibility_rules_json` (validated against seating/schemas/eligibility_rules.json)
 holds optional rules; a fan must meet every rule present. A QUOTA_ONLY phase sells through the
 quota portal only, never to the public. A phase caps the tickets one fan may take in it at the
-smallest of its `ticket_limit`, its `max_tickets_per_user` rule and the per-match cap.
+smallest of its `ticket_limit`, its `max_tickets_per_user` rule, the ticket limit of the fan's
+loyalty tier (`loyalty_tiers`, E6-F2: below the lowest tier a fan cannot buy in the phase) and
+the per-match cap.
 
-The platform holds no loyalty points, attendance records or memberships yet (E6, E13 come
-later), so every fan reads as 0 points, 0 matches attended and no membership (`fan_standing`):
+Loyalty points are the fan's real balance (ticketing.loyalty), read only when the phase has a
+points rule, so other sales pay no query for it. The platform holds no attendance records or
+memberships yet (E13 comes later), so every fan reads as 0 matches attended and no membership:
 a phase that asks for them admits nobody until that data exists, rather than everybody."""
 
 from collections.abc import Callable
@@ -18,6 +21,8 @@ from django.db.models import Sum
 
 from core.errors import Forbidden
 from seating.models import PhaseType, SalesPhase
+from ticketing.loyalty.selectors import loyalty_points_of
+from ticketing.loyalty.tiers import lowest_threshold, tier_for
 from ticketing.models import CartItem, CartStatus, OrderItem, OrderStatus
 
 
@@ -30,9 +35,16 @@ class FanStanding:
     has_membership: bool = False
 
 
-def fan_standing(user) -> FanStanding:
-    """No source for any of these exists yet; see the module docstring."""
-    return FanStanding()
+POINTS_RULES = ("min_loyalty_points", "loyalty_tiers")
+
+
+def fan_standing(user, phase: SalesPhase | None = None) -> FanStanding:
+    """The fan's loyalty balance (only when `phase`, if given, has a points rule); attendance
+    and membership have no source yet (module docstring)."""
+    rules = (phase.eligibility_rules_json or {}) if phase is not None else None
+    if rules is not None and not any(key in rules for key in POINTS_RULES):
+        return FanStanding()
+    return FanStanding(loyalty_points=loyalty_points_of(user))
 
 
 def _email_domain(user) -> str:
@@ -53,6 +65,10 @@ RULES = (
          lambda value, user, fan: fan.loyalty_points >= value,
          lambda value, user, fan: f"needs at least {value} loyalty points; "
                                   f"you have {fan.loyalty_points}"),
+    Rule("loyalty_tiers",
+         lambda value, user, fan: fan.loyalty_points >= lowest_threshold(value),
+         lambda value, user, fan: f"needs at least {lowest_threshold(value)} loyalty points "
+                                  f"(its lowest tier); you have {fan.loyalty_points}"),
     Rule("min_matches_attended",
          lambda value, user, fan: fan.matches_attended >= value,
          lambda value, user, fan: f"needs at least {value} matches attended; "
@@ -79,7 +95,7 @@ def phase_eligibility_check(*, phase: SalesPhase, user,
         raise Forbidden(f'During the sales phase "{phase.name}" tickets are sold only through '
                         "quotas; public sale has not started.", code="quota_only_phase")
     rules = phase.eligibility_rules_json or {}
-    standing = standing or fan_standing(user)
+    standing = standing or fan_standing(user, phase)
     for rule in RULES:
         if rule.key in rules and not rule.met(rules[rule.key], user, standing):
             reason = rule.message(rules[rule.key], user, standing)
@@ -87,12 +103,16 @@ def phase_eligibility_check(*, phase: SalesPhase, user,
                             field=rule.key)
 
 
-def phase_ticket_limit(phase: SalesPhase) -> int:
-    """Tickets one fan may take during the phase."""
+def phase_ticket_limit(phase: SalesPhase, standing: FanStanding | None = None) -> int:
+    """Tickets one fan (of `standing`, for a phase with loyalty tiers) may take during the
+    phase; 0 below its lowest tier."""
     rules = phase.eligibility_rules_json or {}
     limits = [phase.ticket_limit, settings.MAX_TICKETS_PER_FAN_PER_MATCH]
     if "max_tickets_per_user" in rules:
         limits.append(rules["max_tickets_per_user"])
+    if rules.get("loyalty_tiers"):
+        tier = tier_for(rules["loyalty_tiers"], (standing or FanStanding()).loyalty_points)
+        limits.append(tier["ticket_limit"] if tier else 0)
     return min(limits)
 
 
