@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "core",
     "ticketing",
     "ticketing.aftersale",
+    "ticketing.loyalty",
     "seating",
     "queueing",
     "payments",
@@ -286,6 +287,9 @@ CELERY_BEAT_SCHEDULE["match-cancellations-resume"] = {
     "task": "ticketing.aftersale.tasks.match_cancellations_resume", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["match-updates-resume"] = {
     "task": "ticketing.aftersale.tasks.match_updates_resume", "schedule": 300.0}
+# Closed matches whose loyalty award never ran (or got attendance later) are awarded again.
+CELERY_BEAT_SCHEDULE["loyalty-awards-resume"] = {
+    "task": "ticketing.loyalty.tasks.loyalty_awards_resume", "schedule": 3600.0}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -424,6 +428,10 @@ MAX_TICKETS_PER_FAN_PER_MATCH = 4
 # MAX_TICKETS_PER_HOLDER_PER_MATCH valid tickets of a match after a transfer.
 AFTER_SALE_CUTOFF_HOURS = 48
 MAX_TICKETS_PER_HOLDER_PER_MATCH = 4
+# E6: loyalty points count for this many years after the match that earned them; the award
+# job writes this many points per statement (and transaction).
+LOYALTY_WINDOW_YEARS = 5
+LOYALTY_AWARD_BATCH = 1000
 # E2-F7: how many Celery tasks share a cancelled match's orders (by order id modulo this).
 MATCH_CANCEL_WORKERS = env.int("MATCH_CANCEL_WORKERS", default=4)
 CART_HOLD_MINUTES = 20

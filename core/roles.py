@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "seating.bulkstatusjob": ("view",),
         "seating.matchauditlog": ("view",),
         "aftersale.matchcancellation": ("view",),
+        "loyalty.loyaltypoint": ("view",),
     },
     Role.QUOTA_MANAGER: {
         "core.emailtemplate": ("view",),
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.refund": ("view",),
         "aftersale.cancellationrequest": ("view",),
         "aftersale.transferlog": ("view",),
+        "loyalty.loyaltypoint": ("view",),
     },
     Role.SUPERVISOR: {
         "aftersale.cancellationrequest": ("view",),
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "core.auditevent": ("view",),
         "core.emaillog": ("view",),
         "core.pushlog": ("view",),
+        "loyalty.loyaltypoint": ("view",),
         "accessctl.blacklistentry": ("view", "add", "change", "delete"),
         "accessctl.blacklistauditlog": ("view",),
         "accessctl.blacklistimportbatch": ("view", "add"),

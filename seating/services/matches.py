@@ -225,15 +225,31 @@ def match_delete(*, match_id: int, actor, request=None) -> None:
 
 def eligibility_rules_check(rules: dict) -> None:
     """Raise eligibility_rules_invalid naming the JSON path of every rule that breaks the
-    published schema."""
+    published schema (then of every loyalty tier that breaks what it cannot say)."""
     validator = Draft202012Validator(schema_load("eligibility_rules"))
     errors = sorted(validator.iter_errors(rules), key=lambda e: list(e.absolute_path))
-    if not errors:
+    messages = ([f"{e.json_path}: {e.message}" for e in errors] if errors
+                else _loyalty_tiers_problems(rules.get("loyalty_tiers", [])))
+    if not messages:
         return
-    messages = [f"{e.json_path}: {e.message}" for e in errors]
     raise DomainError(f"The eligibility rules are invalid at {messages[0]}",
                       code="eligibility_rules_invalid",
                       fields={"eligibility_rules_json": messages})
+
+
+def _loyalty_tiers_problems(tiers: list[dict]) -> list[str]:
+    """What the schema cannot say about loyalty tiers: each threshold once, each limit within
+    the per-match cap."""
+    cap, seen, problems = settings.MAX_TICKETS_PER_FAN_PER_MATCH, set(), []
+    for i, tier in enumerate(tiers):
+        if tier["min_points"] in seen:
+            problems.append(f"$.loyalty_tiers[{i}].min_points: {tier['min_points']} is the "
+                            "threshold of an earlier tier")
+        seen.add(tier["min_points"])
+        if tier["ticket_limit"] > cap:
+            problems.append(f"$.loyalty_tiers[{i}].ticket_limit: {tier['ticket_limit']} is "
+                            f"above the per-match cap of {cap}")
+    return problems
 
 
 def _phase_check(phase: SalesPhase) -> None:

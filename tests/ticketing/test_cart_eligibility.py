@@ -101,7 +101,8 @@ def test_the_first_unmet_rule_is_named(login):
                    "min_loyalty_points")
 
 
-def test_fans_have_no_points_matches_or_membership_until_that_data_exists(make_user):
+def test_a_fan_without_points_reads_zero_and_nobody_has_attendance_or_membership_yet(
+        make_user):
     assert fan_standing(make_user()) == FanStanding(loyalty_points=0, matches_attended=0,
                                                     has_membership=False)
 
