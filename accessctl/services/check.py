@@ -52,7 +52,8 @@ def _listed_today(oib_hashes: list[str], today: date) -> list[tuple[int, str]]:
 
 
 def listed_today_sql(column: str) -> str:
-    """A SQL condition: the OIB hash in `column` is on the list today. Two parameters follow
+    """A SQL condition: the OIB hash in `column` (qualified with its table, or it would name
+    the entry's own column inside the subquery) is on the list today. Two parameters follow
     it, both today's date (`listed_today_params`). For callers that ask inside a query they
     run anyway, so the answer costs no query of its own (order completion)."""
     return (f"({column} <> '' AND EXISTS (SELECT 1 FROM accessctl_blacklistentry b"

@@ -102,3 +102,15 @@ def test_the_admin_shows_a_new_entrys_tickets_and_cancels_them_on_confirmation(
         client.post(added["Location"])
     assert set(order.tickets.values_list("status", flat=True)) == {
         TicketStatus.CANCELLED_BLACKLIST}
+
+
+def test_someone_elses_listing_does_not_stop_a_payment(
+        officer, buyer, match, zone, django_capture_on_commit_callbacks):
+    pending = ordered(buyer, match, zone, 2)
+    officer.post("/api/admin/blacklist", body(valid_oib(4321)), format="json")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        buyer.post(f"/api/orders/{pending.pk}/pay-local")
+
+    pending.refresh_from_db()
+    assert pending.status == OrderStatus.COMPLETED and pending.tickets.count() == 2

@@ -339,7 +339,7 @@ def _order_locked(order_id: int) -> Order | None:
 def _order_items(order_id: int) -> list[_Item]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, "
-                       + listed_today_sql("oib_hash")
+                       + listed_today_sql("ticketing_orderitem.oib_hash")
                        + " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id",
                        [*listed_today_params(), order_id])
         return [_Item(*row) for row in cursor.fetchall()]
