@@ -257,7 +257,8 @@ class BlacklistImportBatchAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("accessctl.change_blacklistentry"):
             raise PermissionDenied
         batch = get_object_or_404(BlacklistImportBatch, pk=batch_id)
-        return tickets_page(self, request, entries=list(batch.entries.all()),
+        active = batch.entries.filter(status=BlacklistStatus.ACTIVE)
+        return tickets_page(self, request, entries=list(active),
                             title=f"Tickets held by the people of {batch.file_name}",
                             back_url=reverse("admin:accessctl_blacklistimportbatch_change",
                                              args=[batch.pk]))

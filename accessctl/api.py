@@ -30,6 +30,7 @@ from accessctl.models import (
     BlacklistEntry,
     BlacklistImportBatch,
     BlacklistSource,
+    BlacklistStatus,
     ViolationAction,
 )
 from accessctl.selectors import violation_csv, violations_filter
@@ -255,7 +256,9 @@ class ImportView(APIView):
 
 
 def _batch_entries(batch_id: int) -> list[BlacklistEntry]:
-    return list(get_object_or_404(BlacklistImportBatch, pk=batch_id).entries.all())
+    """The batch's entries still on the list (one removed since cancels nothing)."""
+    batch = get_object_or_404(BlacklistImportBatch, pk=batch_id)
+    return list(batch.entries.filter(status=BlacklistStatus.ACTIVE))
 
 
 @extend_schema(tags=["blacklist"])

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accessctl.models import ViolationAction
-from accessctl.services.check import blacklist_check
+from accessctl.services.check import blacklist_check, blacklist_listed
 from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.locks import lock_first, lock_one
+from core.pii import keyed_hash
 from core.transactions import enqueue_on_commit
 from payments.models import Payment
 from payments.pricing import line_amounts, order_amounts
@@ -301,13 +302,26 @@ def claim_pay_local(*, user, claim_id: int) -> QuotaClaim:
 
 # --- completion -------------------------------------------------------------------------------
 
+def _completion_refused(claim: QuotaClaim) -> str:
+    """Why the claim may no longer become tickets ("" when it may): its match was cancelled
+    (read under the match's share lock), or a holder was blacklisted since step 2."""
+    if match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED:
+        return "match cancelled"
+    hashes = [keyed_hash(h.get("oib") or "") for h in json.loads(claim.holders or "[]")]
+    if blacklist_listed(oib_hashes=hashes):
+        return "a ticket holder is on the blacklist"
+    return ""
+
+
 def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str, now,
               payment: Payment | None = None) -> None:
     """Sell the claim's seats, record the order with its tickets, close the claim. Needs the
     root lock and a claim whose seats are all still its own; a cancelled match refuses it."""
     quota = claim.quota
-    if match_status_shared(quota.match_id) == MatchStatus.CANCELLED:
-        raise _match_cancelled()
+    refused = _completion_refused(claim)
+    if refused:
+        raise Conflict(f"No tickets can be issued: {refused}.", code=(
+            "match_cancelled" if refused == "match cancelled" else "blacklisted"))
     inventory_ids = sorted(s.inventory_id for s in seats if s.inventory_id)
     if inventory_ids:
         result = seats_transition(
@@ -362,10 +376,9 @@ def claim_payment_succeeded(*, payment: Payment) -> QuotaClaim | None:
             if claim.order and claim.order.payment_id == payment.pk:
                 return claim  # a replay: the tickets exist already
             refund_reason = "duplicate payment for a completed quota claim"
-        elif (claim.status == ClaimStatus.ACTIVE
-              and match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED):
-            claim_release(claim, to_status=ClaimStatus.EXPIRED, reason="match cancelled")
-            refund_reason = "match cancelled"
+        elif claim.status == ClaimStatus.ACTIVE and (refused := _completion_refused(claim)):
+            claim_release(claim, to_status=ClaimStatus.EXPIRED, reason=refused)
+            refund_reason = refused
         elif claim.status != ClaimStatus.ACTIVE or not _still_held(claim, seats, now):
             if claim.status == ClaimStatus.ACTIVE:
                 claim_release(claim, to_status=ClaimStatus.EXPIRED,

@@ -114,3 +114,23 @@ def test_someone_elses_listing_does_not_stop_a_payment(
 
     pending.refresh_from_db()
     assert pending.status == OrderStatus.COMPLETED and pending.tickets.count() == 2
+
+
+def test_an_import_shows_and_cancels_the_tickets_of_everyone_it_listed(
+        officer, paid, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    order = paid(3)
+    content = (f"oib;first_name;last_name\r\n{BUYER_OIB};Ana;Horvat\r\n"
+               f"{FRIEND_OIB};Ivan;Kovač\r\n").encode()
+    imported = officer.post("/api/admin/blacklist/import",
+                            {"file": SimpleUploadedFile("mup.csv", content)},
+                            format="multipart").json()
+    assert [(row["order_id"], row["scope"], len(row["ticket_ids"]))
+            for row in imported["tickets"]] == [(order.pk, "order", 3)]
+    url = f"/api/admin/blacklist/imports/{imported['id']}"
+    assert len(officer.get(f"{url}/tickets").json()) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert officer.post(f"{url}/cancel-tickets").json() == {"cancelled_tickets": 3}
+    assert not Refund.objects.exists()

@@ -172,3 +172,26 @@ def test_completion_itself_refuses_a_cancelled_match(holder, match):
     with pytest.raises(Conflict, match="cancelled"), transaction.atomic():
         claims._complete(claim, list(claim.seats.all()),
                          payment_status=ClaimPaymentStatus.FREE, now=timezone.now())
+
+
+def test_a_claim_paid_after_a_holder_was_blacklisted_is_refunded_without_tickets(
+        holder, match, django_capture_on_commit_callbacks):
+    from accessctl.models import BlacklistSource
+    from accessctl.services.entries import blacklist_entry_create
+
+    banned = valid_oib(60606)
+    quota = make_quota(match, quantity=2)
+    assert select(holder, quota, seat_ids(quota, 1)).status_code == 201
+    assert holders(holder, quota, [guest(0, nationality="HR", passport_number="",
+                                         oib=banned)]).status_code == 200
+    claim_id = holder.post(f"/api/quota-portal/quotas/{quota.pk}/payment", {},
+                           format="json").json()["claim_id"]
+    blacklist_entry_create(oib=banned, first_name="Guest0", last_name="Gost", reason="riot",
+                           source=BlacklistSource.MUP_COURT_BAN, actor=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        holder.post(f"/api/quota-portal/claims/{claim_id}/pay-local")
+
+    assert QuotaClaim.objects.get(pk=claim_id).status == ClaimStatus.EXPIRED
+    assert not Ticket.objects.exists()
+    assert Refund.objects.get().reason == "a ticket holder is on the blacklist"
