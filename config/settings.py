@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "core",
     "ticketing",
     "ticketing.aftersale",
+    "ticketing.support",
     "ticketing.loyalty",
     "seating",
     "queueing",

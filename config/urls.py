@@ -25,6 +25,7 @@ def docs_only(view):
 api_patterns = [
     path("", include("ticketing.urls")),
     path("", include("ticketing.aftersale.urls")),
+    path("", include("ticketing.support.urls")),
     path("", include("ticketing.loyalty.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from core.admin import ReadOnlyInline
 from ticketing.models import ApiSession, Order, OrderItem, Profile, SavedProfile, Ticket, User
+from ticketing.support.selectors import support_criteria, tickets_search
 
 
 @admin.register(User)
@@ -95,8 +96,18 @@ class TicketAdmin(admin.ModelAdmin):
     list_display = ("barcode", "holder_name", "match", "order", "status", "issued_at")
     list_filter = ("status",)
     search_fields = ("=barcode", "order__number", "holder_name")
+    search_help_text = ("Search by barcode, order number or holder name; or by a full OIB, an "
+                        "email or a phone number (E10-F1, the support search).")
     list_select_related = ("match", "order")
     readonly_fields = [f.name for f in Ticket._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        criteria = support_criteria(term)
+        if criteria:
+            ids = [t.pk for t in tickets_search(**criteria)]
+            return queryset.filter(pk__in=ids), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False
