@@ -316,7 +316,8 @@ def _completion_refused(claim: QuotaClaim) -> str:
 def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str, now,
               payment: Payment | None = None) -> None:
     """Sell the claim's seats, record the order with its tickets, close the claim. Needs the
-    root lock and a claim whose seats are all still its own; a cancelled match refuses it."""
+    root lock and a claim whose seats are all still its own; refused (409) when
+    `_completion_refused` gives a reason."""
     quota = claim.quota
     refused = _completion_refused(claim)
     if refused:
