@@ -20,7 +20,7 @@ from accessctl.models import (
     BlacklistStatus,
     BlacklistViolation,
 )
-from accessctl.selectors import violation_csv
+from accessctl.selectors import oib_term_hash, violation_csv
 from accessctl.services.entries import (
     EDITABLE,
     blacklist_entry_clean_oib,
@@ -33,7 +33,6 @@ from accessctl.services.entries import (
 from accessctl.services.imports import blacklist_import
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
-from core.pii import keyed_hash
 from ticketing.aftersale.services.bans import (
     banned_tickets_preview,
     blacklist_tickets_cancel,
@@ -113,9 +112,9 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
               log.changes_json) for log in rows)))
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if len(term) == 11 and term.isdigit():  # the column is ciphertext: match the hash
-            return queryset.filter(oib_hash=keyed_hash(term)), False
+        oib_hash = oib_term_hash(search_term)
+        if oib_hash:
+            return queryset.filter(oib_hash=oib_hash), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_delete_permission(self, request, obj=None):
@@ -284,9 +283,9 @@ class BlacklistViolationAdmin(ReadOnlyAdmin):
     actions = ["export_csv"]
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if len(term) == 11 and term.isdigit():
-            return queryset.filter(oib_hash=keyed_hash(term)), False
+        oib_hash = oib_term_hash(search_term)
+        if oib_hash:
+            return queryset.filter(oib_hash=oib_hash), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description="Export selected violations as CSV", permissions=["view"])

@@ -33,12 +33,11 @@ from accessctl.models import (
     BlacklistStatus,
     ViolationAction,
 )
-from accessctl.selectors import violation_csv, violations_filter
+from accessctl.selectors import entries_search, violation_csv, violations_filter
 from accessctl.services import check, entries
 from accessctl.services.imports import blacklist_import
 from core.drf import validated
 from core.errors import ValidationFailed
-from core.pii import keyed_hash
 from core.roles import HasRole, Role
 from ticketing.aftersale.services.bans import (
     banned_tickets_preview,
@@ -148,14 +147,8 @@ class EntryListView(GenericAPIView):
                                OpenApiParameter("status", str)],
                    responses={200: EntryOut(many=True)})
     def get(self, request):
-        rows = BlacklistEntry.objects.order_by("last_name", "first_name", "id")
-        term = request.query_params.get("q", "").strip()
-        if len(term) == 11 and term.isdigit():
-            rows = rows.filter(oib_hash=keyed_hash(term))
-        elif term:
-            rows = rows.filter(last_name__icontains=term)
-        if request.query_params.get("status"):
-            rows = rows.filter(status=request.query_params["status"].upper())
+        rows = entries_search(q=request.query_params.get("q", ""),
+                              status=request.query_params.get("status", ""))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(EntryOut(page, many=True).data)
 

@@ -5,13 +5,31 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accessctl.models import BlacklistViolation
+from accessctl.models import BlacklistEntry, BlacklistViolation
 from core.oib import oib_validate
 from core.pii import keyed_hash
 from core.tables import csv_response
 
 CSV_HEADER = ["blocked_at", "action_type", "oib", "entry_id", "match_id", "match", "user",
               "session_id", "ip_address", "user_agent", "reference"]
+
+
+def oib_term_hash(term: str) -> str | None:
+    """The keyed hash of a search term that is a full 11-digit OIB, else None: the OIB column
+    is ciphertext, so an OIB is only ever found through its hash."""
+    term = (term or "").strip()
+    return keyed_hash(term) if len(term) == 11 and term.isdigit() else None
+
+
+def entries_search(*, q: str = "", status: str = "") -> QuerySet[BlacklistEntry]:
+    """Entries by full OIB or part of a last name, optionally of one status."""
+    rows = BlacklistEntry.objects.order_by("last_name", "first_name", "id")
+    oib_hash = oib_term_hash(q)
+    if oib_hash:
+        rows = rows.filter(oib_hash=oib_hash)
+    elif q.strip():
+        rows = rows.filter(last_name__icontains=q.strip())
+    return rows.filter(status=status.upper()) if status else rows
 
 
 def _day_start(day: date) -> datetime:

@@ -52,6 +52,12 @@ def mask(value: str | None, visible: int = 4) -> str:
     return "*" * max(len(value) - visible, 0) + value[-visible:]
 
 
+def mask_email(email: str | None) -> str:
+    """`a***@example.com`: enough for a caller to recognise their address."""
+    name, _, domain = (email or "").partition("@")
+    return f"{name[:1]}***@{domain}" if domain else ""
+
+
 class EncryptedTextField(models.TextField):
     """Stores ciphertext, hands Python code the plaintext. Never filter on it: use its hash."""
 

@@ -307,7 +307,7 @@ def _completion_refused(claim: QuotaClaim) -> str:
     (read under the match's share lock), or a holder was blacklisted since step 2."""
     if match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED:
         return "match cancelled"
-    hashes = [keyed_hash(h.get("oib") or "") for h in json.loads(claim.holders or "[]")]
+    hashes = [keyed_hash(h.get("oib") or "") for h in _holders_load(claim)]
     if blacklist_listed(oib_hashes=hashes):
         return "a ticket holder is on the blacklist"
     return ""

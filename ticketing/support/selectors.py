@@ -6,16 +6,11 @@ from django.db.models import Q, QuerySet
 
 from core.errors import ValidationFailed
 from core.oib import oib_is_valid, oib_validate
-from core.pii import keyed_hash, mask
+from core.pii import keyed_hash, mask, mask_email
 from ticketing.models import Ticket
 
 CRITERIA = ("oib", "order_number", "email", "phone")
 MAX_RESULTS = 50
-
-
-def mask_email(email: str) -> str:
-    name, _, domain = (email or "").partition("@")
-    return f"{name[:1]}***@{domain}" if domain else ""
 
 
 def phone_normalise(phone: str) -> str:
