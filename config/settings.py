@@ -4,6 +4,7 @@ layer, eager Celery, console email, a local payment provider and a local SSO sig
 
 import ipaddress
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -429,6 +430,10 @@ MAX_TICKETS_PER_FAN_PER_MATCH = 4
 # MAX_TICKETS_PER_HOLDER_PER_MATCH valid tickets of a match after a transfer.
 AFTER_SALE_CUTOFF_HOURS = 48
 MAX_TICKETS_PER_HOLDER_PER_MATCH = 4
+# E10-F3: a support refund asked for within the cutoff above and worth more than this (EUR)
+# waits for a Supervisor's approval.
+SUPPORT_REFUND_APPROVAL_THRESHOLD = Decimal(env.str("SUPPORT_REFUND_APPROVAL_THRESHOLD",
+                                                  default="200.00"))
 # E6: loyalty points count for this many years after the match that earned them; the award
 # job writes this many points per statement (and transaction).
 LOYALTY_WINDOW_YEARS = 5

@@ -22,6 +22,13 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class PolicyRefused(DomainError):
+    """A request the platform's policy refuses whatever its content, e.g. a support transfer
+    inside the 48 hours before kick-off (HTTP 400)."""
+
+    code = "policy_refused"
+
+
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"

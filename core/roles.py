@@ -54,6 +54,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "aftersale.cancellationrequest": ("view",),
         "aftersale.transferlog": ("view",),
         "loyalty.loyaltypoint": ("view",),
+        "support.supporttransferrequest": ("view", "change"),
+        "support.supportrefundrequest": ("view",),
+        "support.printlog": ("view",),
     },
     Role.SUPERVISOR: {
         "aftersale.cancellationrequest": ("view",),
@@ -71,6 +74,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accessctl.blacklistauditlog": ("view",),
         "accessctl.blacklistimportbatch": ("view", "add"),
         "accessctl.blacklistviolation": ("view",),
+        "support.supporttransferrequest": ("view", "change"),
+        "support.supportrefundrequest": ("view", "change"),
+        "support.printlog": ("view",),
     },
     Role.PETROL_STAFF: {},
 }

@@ -1,8 +1,12 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import path
 
 from core.admin import ReadOnlyInline
 from ticketing.models import ApiSession, Order, OrderItem, Profile, SavedProfile, Ticket, User
+from ticketing.support.admin import ticket_print_view
 from ticketing.support.selectors import support_criteria, tickets_search
 
 
@@ -100,6 +104,12 @@ class TicketAdmin(admin.ModelAdmin):
                         "email or a phone number (E10-F1, the support search).")
     list_select_related = ("match", "order")
     readonly_fields = [f.name for f in Ticket._meta.fields]
+    change_form_template = "admin/ticketing/ticket/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(ticket_print_view, self))
+        return [path("<int:ticket_id>/print/", view, name="ticketing_ticket_print"),
+                *super().get_urls()]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

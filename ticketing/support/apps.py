@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class SupportConfig(AppConfig):
-    """Customer support tools (E10): finding a fan's tickets; later the support transfer,
-    refund requests and emergency reprints."""
+    """Customer support tools (E10): finding a fan's tickets, transfers and refunds on a
+    caller's behalf, emergency reprints."""
 
     name = "ticketing.support"
     label = "support"

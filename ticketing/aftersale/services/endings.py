@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.dispatch import Signal
 
 from core.audit import audit_record
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.locks import lock_one, lock_rows
 from core.status import StatusMachine
 from payments.models import Refund, RefundStatus
@@ -47,15 +47,22 @@ class Ending:
     tickets: list[Ticket]
 
 
-def cutoff_check(match, *, now: datetime, doing: str) -> None:
-    """422 once the match is closer than its after-sale cutoff (48 hours unless it sets its
-    own)."""
+def cutoff_hours(match) -> int:
+    """How long before kick-off the after-sale closes: 48 hours unless the match sets its own."""
     hours = match.after_sale_cutoff_hours
-    hours = settings.AFTER_SALE_CUTOFF_HOURS if hours is None else hours
-    if now > match.kick_off_time - timedelta(hours=hours):
-        raise ValidationFailed(
-            f"Tickets can no longer be {doing}: that closes {hours} hours before kick-off.",
-            code="after_sale_closed")
+    return settings.AFTER_SALE_CUTOFF_HOURS if hours is None else hours
+
+
+def after_sale_open(match, *, now: datetime) -> bool:
+    return now <= match.kick_off_time - timedelta(hours=cutoff_hours(match))
+
+
+def cutoff_check(match, *, now: datetime, doing: str,
+                 error: type[DomainError] = ValidationFailed) -> None:
+    """`error` (422 unless told) once the match is closer than its after-sale cutoff."""
+    if not after_sale_open(match, now=now):
+        raise error(f"Tickets can no longer be {doing}: that closes {cutoff_hours(match)} "
+                    "hours before kick-off.", code="after_sale_closed")
 
 
 def order_locked(order_id: int, *, buyer=None) -> Order:

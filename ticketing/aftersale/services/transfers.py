@@ -14,7 +14,7 @@ from django.utils import timezone
 from accessctl.models import ViolationAction
 from accessctl.services.check import blacklist_check
 from core.audit import audit_record
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_name, lock_one
 from core.pii import keyed_hash, mask
 from ticketing.aftersale.models import TransferLog, TransferType
@@ -37,12 +37,24 @@ class Transfer:
 
 def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
                     request=None) -> Transfer:
+    """The buyer gives their ticket to `holder`."""
     ticket = (Ticket.objects.select_related("order__match")
               .filter(pk=ticket_id, order__buyer=user).first())
     if ticket is None:
         raise NotFound("No such ticket.", code="ticket_not_found")
+    new = transfer_holder(owner=user, holder=holder)
+    blacklist_check(oibs=[new["oib"]], user=user, request=request,
+                    action=ViolationAction.TRANSFER_ATTEMPT, match_id=ticket.match_id,
+                    reference=f"ticket:{ticket_id}")
+    return transfer_apply(ticket_id=ticket_id, new=new, actor=user,
+                          transfer_type=TransferType.SELF_SERVICE, reason=reason)
+
+
+def transfer_holder(*, owner, holder: dict) -> dict:
+    """The new holder from the API's `holder` (a saved profile of `owner`'s, or typed in),
+    validated as at checkout, with the email their ticket goes to."""
     try:
-        new = holder_from_input(user=user, given=holder, index=0)
+        new = holder_from_input(user=owner, given=holder, index=0)
     except ValidationFailed as exc:  # checkout's field names ("holders[0].oib"), renamed
         exc.fields = {k.replace("holders[0]", "holder"): v for k, v in exc.fields.items()}
         raise
@@ -50,16 +62,24 @@ def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
     if not new["email"]:
         raise ValidationFailed("Give the new holder's email: their ticket is sent there.",
                                field="holder.email", code="email_required")
-    blacklist_check(oibs=[new["oib"]], user=user, request=request,
-                    action=ViolationAction.TRANSFER_ATTEMPT, match_id=ticket.match_id,
-                    reference=f"ticket:{ticket_id}")
+    return new
+
+
+def transfer_apply(*, ticket_id: int, new: dict, actor, transfer_type: str, reason: str,
+                   too_late: type[DomainError] = ValidationFailed) -> Transfer:
+    """Give the ticket to the validated holder `new` (checked against the blacklist by the
+    caller, before its transaction): new barcode, transfer log, audit, both holders told.
+    `too_late` is the error for a match past its after-sale cutoff."""
     now = timezone.now()
     with transaction.atomic():
+        ticket = Ticket.objects.only("order_id").filter(pk=ticket_id).first()
+        if ticket is None:
+            raise NotFound("No such ticket.", code="ticket_not_found")
         order_locked(ticket.order_id)  # the lock order: order, then its tickets
         ticket = lock_one(Ticket.objects.select_related("order__match", "order__buyer",
                                                         "order_item__match_sector",
                                                         "inventory").filter(pk=ticket_id))
-        _transfer_check(ticket, new, now=now)
+        _transfer_check(ticket, new, now=now, too_late=too_late)
         item: OrderItem = ticket.order_item
         before = {"name": item.full_name, "oib": item.oib, "email": item.email}
         for name in HOLDER_FIELDS:
@@ -73,17 +93,19 @@ def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
         log = TransferLog.objects.create(
             ticket=ticket, from_holder_name=before["name"], from_holder_oib=before["oib"],
             to_holder_name=item.full_name, to_holder_oib=item.oib, to_holder_email=item.email,
-            transfer_type=TransferType.SELF_SERVICE, initiated_by=user, reason=reason[:500])
-        audit_record(actor=user, action="ticket.transferred", obj=ticket,
+            transfer_type=transfer_type, initiated_by=actor, reason=reason[:500])
+        audit_record(actor=actor, action="ticket.transferred", obj=ticket,
                      before={"holder": before["name"], "oib": mask(before["oib"])},
                      after={"holder": item.full_name, "oib": mask(item.oib),
-                            "transfer_log_id": log.pk})
+                            "transfer_log_id": log.pk, "transfer_type": transfer_type,
+                            "reason": reason[:500]})
         notify_transferred(ticket, from_name=before["name"], from_email=before["email"],
-                           to_name=item.full_name, to_email=item.email, sender=user.email)
+                           to_name=item.full_name, to_email=item.email,
+                           sender=ticket.order.buyer.email)
     return Transfer(ticket=ticket, log=log)
 
 
-def _transfer_check(ticket: Ticket, new: dict, *, now) -> None:
+def _transfer_check(ticket: Ticket, new: dict, *, now, too_late: type[DomainError]) -> None:
     """The locked ticket may go to `new`; else 403 (not transferable), 409 (no longer valid,
     the holder has enough tickets) or 422 (too late, the same holder)."""
     if ticket.status != TicketStatus.VALID:
@@ -92,7 +114,7 @@ def _transfer_check(ticket: Ticket, new: dict, *, now) -> None:
     if not ticket.transfer_allowed:
         raise Forbidden("This ticket cannot be transferred to another holder.",
                         code="transfer_not_allowed")
-    cutoff_check(ticket.order.match, now=now, doing="transferred")
+    cutoff_check(ticket.order.match, now=now, doing="transferred", error=too_late)
     oib_hash = keyed_hash(new["oib"] or "")
     if oib_hash and oib_hash == ticket.order_item.oib_hash:
         raise ValidationFailed("This person already holds the ticket.", field="holder.oib",

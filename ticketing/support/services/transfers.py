@@ -1,0 +1,129 @@
+"""A ticket transferred by support for a caller (E10-F2): the request (who asked, how to reach
+them, the new holder, why), then its approval, which runs the same transfer service as a fan's
+own transfer. Refused with 400 and the policy message within 48 hours of kick-off, 403 with the
+MUP message for a blacklisted holder (logged as a violation), as at self-service."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accessctl.models import ViolationAction
+from accessctl.services.check import blacklist_check
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PolicyRefused
+from core.locks import lock_one
+from core.pii import mask
+from ticketing.aftersale.models import TransferType
+from ticketing.aftersale.services.endings import cutoff_check
+from ticketing.aftersale.services.transfers import transfer_apply, transfer_holder
+from ticketing.models import Ticket, TicketStatus
+from ticketing.support.models import (
+    TRANSFER_REQUEST_STATUS,
+    SupportTransferRequest,
+    TransferRequestStatus,
+)
+
+
+def transfer_request(*, agent, ticket_id: int, requested_by_name: str,
+                     requested_by_contact: str, holder: dict, reason: str,
+                     complete: bool = True, request=None) -> SupportTransferRequest:
+    """Record the caller's request, checked as the transfer will be. With `complete` (the agent
+    has checked the caller) it is approved and done at once; otherwise it waits as PENDING."""
+    ticket = Ticket.objects.select_related("order__match", "order__buyer").filter(
+        pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    if ticket.status != TicketStatus.VALID:
+        raise Conflict(f"This ticket is {ticket.status} and can no longer be transferred.",
+                       code="ticket_not_valid")
+    _policy_check(ticket)
+    new = transfer_holder(owner=ticket.order.buyer, holder=holder)
+    _blacklist_check(new, ticket=ticket, agent=agent, request=request)
+    with transaction.atomic():
+        asked = SupportTransferRequest.objects.create(
+            ticket=ticket, requested_by_name=requested_by_name,
+            requested_by_contact=requested_by_contact,
+            new_holder_first_name=new["first_name"], new_holder_last_name=new["last_name"],
+            new_holder_date_of_birth=new["date_of_birth"],
+            new_holder_nationality=new["nationality"], new_holder_oib_encrypted=new["oib"],
+            new_holder_passport_encrypted=new["passport_number"] or "",
+            new_holder_email=new["email"], reason=reason, agent=agent)
+        audit_record(actor=agent, action="support_transfer.requested", obj=asked,
+                     after={"ticket_id": ticket.pk, "requested_by": requested_by_name,
+                            "new_holder": asked.new_holder_name,
+                            "oib": mask(new["oib"]), "reason": reason})
+        if complete:
+            _approve(asked, actor=agent, new=new)
+    return asked
+
+
+def transfer_request_approve(*, request_id: int, actor, request=None) -> SupportTransferRequest:
+    """PENDING -> APPROVED -> COMPLETED: the ticket goes to the new holder. A second approval
+    (at the same moment or later) gets 409."""
+    asked = _request(request_id)
+    _policy_check(asked.ticket)
+    new = transfer_holder(owner=asked.ticket.order.buyer, holder=asked.new_holder())
+    _blacklist_check(new, ticket=asked.ticket, agent=actor, request=request)
+    with transaction.atomic():
+        asked = _pending_locked(request_id)
+        _approve(asked, actor=actor, new=new)
+    return asked
+
+
+def transfer_request_reject(*, request_id: int, actor, note: str) -> SupportTransferRequest:
+    with transaction.atomic():
+        asked = _pending_locked(request_id)
+        TRANSFER_REQUEST_STATUS.move(asked, TransferRequestStatus.REJECTED, decided_by=actor,
+                                     decided_at=timezone.now(), decision_note=note[:500])
+        asked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit_record(actor=actor, action="support_transfer.rejected", obj=asked,
+                     after={"ticket_id": asked.ticket_id, "note": note})
+    return asked
+
+
+def _approve(asked: SupportTransferRequest, *, actor, new: dict) -> None:
+    now = timezone.now()
+    TRANSFER_REQUEST_STATUS.move(asked, TransferRequestStatus.APPROVED, decided_by=actor,
+                                 decided_at=now)
+    done = transfer_apply(ticket_id=asked.ticket_id, new=new, actor=actor,
+                          transfer_type=TransferType.SUPPORT,
+                          reason=f"Support request {asked.pk}: {asked.reason}",
+                          too_late=PolicyRefused)
+    TRANSFER_REQUEST_STATUS.move(asked, TransferRequestStatus.COMPLETED, transfer=done.log,
+                                 completed_at=now)
+    asked.save(update_fields=["status", "decided_by", "decided_at", "transfer",
+                              "completed_at"])
+    audit_record(actor=actor, action="support_transfer.completed", obj=asked,
+                 after={"ticket_id": asked.ticket_id, "transfer_log_id": done.log.pk,
+                        "agent_id": asked.agent_id, "reason": asked.reason})
+
+
+def _policy_check(ticket: Ticket) -> None:
+    cutoff_check(ticket.order.match, now=timezone.now(), doing="transferred",
+                 error=PolicyRefused)
+
+
+def _blacklist_check(new: dict, *, ticket: Ticket, agent, request) -> None:
+    blacklist_check(oibs=[new["oib"]], user=agent, request=request,
+                    action=ViolationAction.TRANSFER_ATTEMPT, match_id=ticket.match_id,
+                    reference=f"ticket:{ticket.pk}")
+
+
+def _request(request_id: int) -> SupportTransferRequest:
+    asked = (SupportTransferRequest.objects.select_related("ticket__order__match",
+                                                           "ticket__order__buyer")
+             .filter(pk=request_id).first())
+    if asked is None:
+        raise NotFound("No such transfer request.", code="transfer_request_not_found")
+    return asked
+
+
+def _pending_locked(request_id: int) -> SupportTransferRequest:
+    try:
+        asked = lock_one(SupportTransferRequest.objects.filter(pk=request_id))
+    except SupportTransferRequest.DoesNotExist:
+        raise NotFound("No such transfer request.",
+                       code="transfer_request_not_found") from None
+    if asked.status != TransferRequestStatus.PENDING:
+        raise Conflict(f"This transfer request is already {asked.status}.",
+                       code="transfer_request_decided")
+    return asked
