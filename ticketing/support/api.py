@@ -82,7 +82,7 @@ class DecisionIn(serializers.Serializer):
 class TransferRequestOut(serializers.ModelSerializer):
     new_holder_name = serializers.CharField()
     new_holder_oib = serializers.CharField(source="new_holder_oib_masked")
-    transfer_id = serializers.IntegerField(source="transfer_id", allow_null=True)
+    transfer_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = SupportTransferRequest
