@@ -1,6 +1,8 @@
 """Back-office roles: the groups, the role check on admin API routes (the audit trail), and what
 each role sees in Django Admin."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -125,3 +127,33 @@ def test_a_fan_without_staff_access_cannot_open_the_admin(client, make_user):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def _admin_api_routes() -> list[tuple[str, object]]:
+    """Every `/api/admin/…` route with its view, path converters filled with 1."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                yield re.sub(r"<\w+:\w+>|<\w+>", "1", route), entry.callback
+
+    return [("/" + route.lstrip("^").rstrip("$"), view) for route, view in
+            walk(get_resolver().url_patterns) if route.startswith("api/admin/")]
+
+
+def test_a_fan_gets_403_on_every_admin_api_route(fan):
+    routes = _admin_api_routes()
+    assert len(routes) > 40  # the walk found them
+    allowed = {}
+    for url, view in routes:
+        methods = [m for m in ("get", "post", "put", "patch", "delete")
+                   if hasattr(getattr(view, "view_class", None), m)]
+        for method in methods:
+            status = getattr(fan, method)(url, {}, format="json").status_code
+            if status != 403:
+                allowed[f"{method.upper()} {url}"] = status
+    assert allowed == {}
