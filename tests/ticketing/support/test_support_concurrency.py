@@ -28,7 +28,7 @@ from ticketing.support.services.transfers import transfer_request, transfer_requ
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_approvals_of_one_refund_request_make_one_refund(make_user, shop, settings):
+def test_two_approvals_of_one_refund_request_make_one_refund(make_user, shop, settings):  # noqa: F811
     settings.SUPPORT_REFUND_APPROVAL_THRESHOLD = Decimal("50.00")
     match, _ = shop
     buyer = make_user()
@@ -55,7 +55,7 @@ def test_two_approvals_of_one_refund_request_make_one_refund(make_user, shop, se
     assert order.payment.refunded_amount == Decimal("80.00")
 
 
-def test_agents_approving_one_transfer_request_at_once_transfer_it_once(make_user, shop):
+def test_agents_approving_one_transfer_request_at_once_transfer_it_once(make_user, shop):  # noqa: F811
     buyer = make_user()
     buyer_profile(buyer)
     ticket = bought(buyer, shop, 1).tickets.get()

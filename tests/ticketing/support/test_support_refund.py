@@ -73,6 +73,7 @@ def test_within_48_hours_a_high_value_refund_waits_for_a_supervisor(
 
     assert pending["status"] == "PENDING_APPROVAL" and pending["refund"] is None
     assert not Refund.objects.exists()
+    assert_error(ask(agent, order, reason="again"), 409, "refund_request_pending")
     assert set(order.tickets.values_list("status", flat=True)) == {TicketStatus.VALID}
     assert_error(agent.post(f"/api/admin/support/refund-requests/{pending['id']}/approve"),
                  403, "forbidden")

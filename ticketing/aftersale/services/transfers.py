@@ -46,8 +46,8 @@ def ticket_transfer(*, user, ticket_id: int, holder: dict, reason: str = "",
     blacklist_check(oibs=[new["oib"]], user=user, request=request,
                     action=ViolationAction.TRANSFER_ATTEMPT, match_id=ticket.match_id,
                     reference=f"ticket:{ticket_id}")
-    return transfer_apply(ticket_id=ticket_id, new=new, actor=user,
-                          transfer_type=TransferType.SELF_SERVICE, reason=reason)
+    return transfer_apply(ticket, new=new, actor=user, transfer_type=TransferType.SELF_SERVICE,
+                          reason=reason)
 
 
 def transfer_holder(*, owner, holder: dict) -> dict:
@@ -65,20 +65,17 @@ def transfer_holder(*, owner, holder: dict) -> dict:
     return new
 
 
-def transfer_apply(*, ticket_id: int, new: dict, actor, transfer_type: str, reason: str,
+def transfer_apply(ticket: Ticket, *, new: dict, actor, transfer_type: str, reason: str,
                    too_late: type[DomainError] = ValidationFailed) -> Transfer:
-    """Give the ticket to the validated holder `new` (checked against the blacklist by the
-    caller, before its transaction): new barcode, transfer log, audit, both holders told.
-    `too_late` is the error for a match past its after-sale cutoff."""
+    """Give `ticket` (as read, unlocked) to the validated holder `new` (checked against the
+    blacklist by the caller, before its transaction): new barcode, transfer log, audit, both
+    holders told. `too_late` is the error for a match past its after-sale cutoff."""
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.only("order_id").filter(pk=ticket_id).first()
-        if ticket is None:
-            raise NotFound("No such ticket.", code="ticket_not_found")
         order_locked(ticket.order_id)  # the lock order: order, then its tickets
         ticket = lock_one(Ticket.objects.select_related("order__match", "order__buyer",
                                                         "order_item__match_sector",
-                                                        "inventory").filter(pk=ticket_id))
+                                                        "inventory").filter(pk=ticket.pk))
         _transfer_check(ticket, new, now=now, too_late=too_late)
         item: OrderItem = ticket.order_item
         before = {"name": item.full_name, "oib": item.oib, "email": item.email}

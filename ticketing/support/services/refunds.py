@@ -47,6 +47,11 @@ def refund_request(*, agent, order_id: int, ticket_ids: list[int] | None, reason
         raise ValidationFailed("The match is less than 48 hours away: say why the order is "
                                "refunded.", field="reason", code="reason_required")
     amount = _quote(order, ticket_ids)
+    if order.support_refund_requests.filter(
+            status=RefundRequestStatus.PENDING_APPROVAL).exists():
+        raise Conflict(f"Order {order.number} already has a refund request waiting for a "
+                       "Supervisor: approve or reject that one first.",
+                       code="refund_request_pending")
     waits = within and amount > settings.SUPPORT_REFUND_APPROVAL_THRESHOLD
     with transaction.atomic():
         asked = SupportRefundRequest.objects.create(

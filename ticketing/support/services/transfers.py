@@ -52,20 +52,21 @@ def transfer_request(*, agent, ticket_id: int, requested_by_name: str,
                             "new_holder": asked.new_holder_name,
                             "oib": mask(new["oib"]), "reason": reason})
         if complete:
-            _approve(asked, actor=agent, new=new)
+            _approve(asked, ticket, actor=agent, new=new)
     return asked
 
 
 def transfer_request_approve(*, request_id: int, actor, request=None) -> SupportTransferRequest:
     """PENDING -> APPROVED -> COMPLETED: the ticket goes to the new holder. A second approval
     (at the same moment or later) gets 409."""
-    asked = _request(request_id)
-    _policy_check(asked.ticket)
-    new = transfer_holder(owner=asked.ticket.order.buyer, holder=asked.new_holder())
-    _blacklist_check(new, ticket=asked.ticket, agent=actor, request=request)
+    unlocked = _request(request_id)
+    ticket = unlocked.ticket
+    _policy_check(ticket)
+    new = transfer_holder(owner=ticket.order.buyer, holder=unlocked.new_holder())
+    _blacklist_check(new, ticket=ticket, agent=actor, request=request)
     with transaction.atomic():
         asked = _pending_locked(request_id)
-        _approve(asked, actor=actor, new=new)
+        _approve(asked, ticket, actor=actor, new=new)
     return asked
 
 
@@ -80,11 +81,11 @@ def transfer_request_reject(*, request_id: int, actor, note: str) -> SupportTran
     return asked
 
 
-def _approve(asked: SupportTransferRequest, *, actor, new: dict) -> None:
+def _approve(asked: SupportTransferRequest, ticket: Ticket, *, actor, new: dict) -> None:
     now = timezone.now()
     TRANSFER_REQUEST_STATUS.move(asked, TransferRequestStatus.APPROVED, decided_by=actor,
                                  decided_at=now)
-    done = transfer_apply(ticket_id=asked.ticket_id, new=new, actor=actor,
+    done = transfer_apply(ticket, new=new, actor=actor,
                           transfer_type=TransferType.SUPPORT,
                           reason=f"Support request {asked.pk}: {asked.reason}",
                           too_late=PolicyRefused)
