@@ -29,7 +29,7 @@ def print_form_submit(page):
 
 
 def test_an_agent_finds_a_ticket_by_oib_prints_it_and_is_warned_the_second_time(
-        make_user, admin_login, live_server, shop, tmp_path):
+        make_user, admin_login, live_server, shop, tmp_path):  # noqa: F811
     make_user("agent@hns.example", roles=[Role.SUPPORT_AGENT])
     buyer = make_user("fan@hns.example")
     buyer_profile(buyer)
