@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "payments",
     "accessctl",
     "quotas",
+    "quotas.petrol",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,11 @@ class QuotaStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+class QuotaType(models.TextChoices):
+    STANDARD = "STANDARD", "Sponsor / VIP quota"
+    PETROL = "PETROL", "Petrol-station sales"  # E12-F4: made and changed only by quotas.petrol
+
+
 class CancellationType(models.TextChoices):
     ALL_UNUSED = "ALL_UNUSED", "All unused (allocated and reserved)"
     UNFULFILLED_ONLY = "UNFULFILLED_ONLY", "Unfulfilled only (allocated)"
@@ -69,6 +74,8 @@ class ImportBatch(models.Model):
 
 class Quota(models.Model):
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="quotas")
+    quota_type = models.CharField(max_length=8, choices=QuotaType.choices,
+                                  default=QuotaType.STANDARD)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="subquotas", help_text="Set on a subquota")
     recipient_email = models.EmailField()
@@ -108,6 +115,11 @@ class Quota(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["match"], name="quota_one_live_petrol_per_match",
+                condition=Q(quota_type="PETROL", parent__isnull=True) & ~Q(status="CANCELLED")),
+        ]
         indexes = [
             models.Index(fields=["match", "status"], name="quota_match_status"),
             models.Index(fields=["recipient_email"], name="quota_recipient_email"),
@@ -125,6 +137,10 @@ class Quota(models.Model):
     @property
     def root_id(self) -> int:
         return self.parent_id or self.pk
+
+    @property
+    def is_petrol(self) -> bool:
+        return self.quota_type == QuotaType.PETROL
 
     @property
     def is_free(self) -> bool:

@@ -112,7 +112,7 @@ def _live_claim(*, quota: Quota, user, claim_id: int | None, steps: set[str]) ->
     return claim
 
 
-def _holders_dump(holders: list[dict]) -> str:
+def holders_dump(holders: list[dict]) -> str:
     rows = []
     for holder in holders:
         row = {k: v for k, v in holder.items() if k != "saved_profile"}
@@ -123,7 +123,7 @@ def _holders_dump(holders: list[dict]) -> str:
     return json.dumps(rows)
 
 
-def _holders_load(claim: QuotaClaim) -> list[dict]:
+def holders_load(claim: QuotaClaim) -> list[dict]:
     rows = json.loads(claim.holders or "[]")
     for row in rows:
         row["date_of_birth"] = date.fromisoformat(row["date_of_birth"])
@@ -213,39 +213,93 @@ def claim_holders(*, user, quota_id: int, holders: list[dict], claim_id: int | N
         if len(seats) != claim.quantity:  # cannot happen under the lock; never sell short
             raise Conflict("The selection changed; select your tickets again.",
                            code="selection_changed")
-        amounts, _, _ = _amounts(quota, seats)
-        claim.holders = _holders_dump(people)
-        claim.ticket_amount, claim.ticket_vat_amount = (amounts.ticket_amount,
-                                                        amounts.ticket_vat_amount)
-        claim.fee_amount, claim.fee_vat_amount = amounts.fee_amount, amounts.fee_vat_amount
-        claim.total_amount = amounts.total_amount
+        _holders_save(claim, quota, seats, people)
         if quota.is_free:
             claim.save()
             _complete(claim, seats, payment_status=ClaimPaymentStatus.FREE, now=now)
             return claim
-        held = [s.inventory_id for s in seats
-                if s.status == QuotaSeatStatus.ALLOCATED and s.inventory_id]
-        claim.expires_at = now + timedelta(minutes=settings.QUOTA_CLAIM_MINUTES)
-        if held:
-            result = seats_transition(
-                inventory_ids=held, to_status=SeatStatus.RESERVED,
-                from_statuses={SeatStatus.ALLOCATED}, reason="quota claim: holders saved",
-                actor=user, hold_owner=claim.hold_owner, hold_until=claim.expires_at,
-                held_by=user, release_to=SeatStatus.ALLOCATED)
-            if len(result.changed) != len(held):
-                raise Conflict("A seat of this claim changed meanwhile; select again.",
-                               code="seat_changed")
-        # Holders saved again before paying: those seats are RESERVED already; extend the hold.
-        SeatInventory.objects.filter(hold_owner=claim.hold_owner,
-                                     status=SeatStatus.RESERVED).update(
-            hold_expires_at=claim.expires_at)
-        QuotaSeat.objects.filter(claim=claim).update(status=QuotaSeatStatus.RESERVED)
-        claim.step = ClaimStep.HOLDERS_SAVED
-        claim.save()
+        _seats_reserve(claim, seats, actor=user,
+                       until=now + timedelta(minutes=settings.QUOTA_CLAIM_MINUTES),
+                       reason="quota claim: holders saved")
         audit_record(actor=user, action="quota_claim.holders_saved", obj=claim, request=request,
                      after={"tickets": len(seats), "total_amount": str(claim.total_amount)})
         status_refresh(quota)
         sync_notify(quota, "seats_reserved", claim_id=claim.pk, count=len(seats))
+    return claim
+
+
+def _holders_save(claim: QuotaClaim, quota: Quota, seats: list[QuotaSeat],
+                  people: list[dict]) -> None:
+    """The holders and what the seats cost, on the claim (saved by the caller)."""
+    amounts, _, _ = _amounts(quota, seats)
+    claim.holders = holders_dump(people)
+    claim.ticket_amount, claim.ticket_vat_amount = (amounts.ticket_amount,
+                                                    amounts.ticket_vat_amount)
+    claim.fee_amount, claim.fee_vat_amount = amounts.fee_amount, amounts.fee_vat_amount
+    claim.total_amount = amounts.total_amount
+
+
+def _seats_reserve(claim: QuotaClaim, seats: list[QuotaSeat], *, actor, until,
+                   reason: str) -> None:
+    """The claim's seats RESERVED until `until` (in the inventory too, held by the claim and
+    returning to ALLOCATED when the hold lapses); the claim at step 2, saved."""
+    held = [s.inventory_id for s in seats
+            if s.status == QuotaSeatStatus.ALLOCATED and s.inventory_id]
+    claim.expires_at = until
+    if held:
+        result = seats_transition(
+            inventory_ids=held, to_status=SeatStatus.RESERVED,
+            from_statuses={SeatStatus.ALLOCATED}, reason=reason, actor=actor,
+            hold_owner=claim.hold_owner, hold_until=until, held_by=claim.user,
+            release_to=SeatStatus.ALLOCATED)
+        if len(result.changed) != len(held):
+            raise Conflict("A seat of this claim changed meanwhile; select again.",
+                           code="seat_changed")
+    # Holders saved again before paying: those seats are RESERVED already; extend the hold.
+    SeatInventory.objects.filter(hold_owner=claim.hold_owner,
+                                 status=SeatStatus.RESERVED).update(hold_expires_at=until)
+    QuotaSeat.objects.filter(claim=claim).update(status=QuotaSeatStatus.RESERVED)
+    claim.step = ClaimStep.HOLDERS_SAVED
+    claim.save()
+
+
+def claim_reserve_for(*, quota: Quota, buyer, holders: list[dict], actor, until,
+                      reason: str) -> QuotaClaim:
+    """Steps 1 and 2 at once, by a seller for `buyer` (a petrol station's staff for a fan):
+    the quota's first free seats, one per holder (validated, blacklist-checked), RESERVED
+    until `until`. Runs in the caller's transaction, under the root lock it takes here."""
+    _claimable(quota)
+    root_lock(quota)
+    quota.refresh_from_db()
+    _claimable(quota)
+    chosen = free_seats_take(quota, None, len(holders), purpose="sell")
+    claim = QuotaClaim.objects.create(quota=quota, user=buyer, quantity=len(chosen),
+                                      expires_at=until)
+    QuotaSeat.objects.filter(id__in=[s.id for s in chosen]).update(claim=claim)
+    seats = _claim_seats(claim)
+    _holders_save(claim, quota, seats, holders)
+    _seats_reserve(claim, seats, actor=actor, until=until, reason=reason)
+    audit_record(actor=actor, action="quota_claim.reserved_for", obj=claim,
+                 after={"buyer_id": buyer.pk, "tickets": len(seats),
+                        "total_amount": str(claim.total_amount)})
+    status_refresh(quota)
+    sync_notify(quota, "seats_reserved", claim_id=claim.pk, count=len(seats))
+    return claim
+
+
+def claim_complete_for(*, claim_id: int, actor, debtor) -> QuotaClaim:
+    """Complete a claim made by `claim_reserve_for` with payment DEFERRED, `debtor` owing the
+    amount (the petrol partner, who took the fan's money). 409 once the hold has lapsed.
+    Runs in the caller's transaction, under the root lock it takes here."""
+    claim = QuotaClaim.objects.select_related("quota").get(pk=claim_id)
+    root_lock(claim.quota)
+    claim = QuotaClaim.objects.select_related("quota__match", "user").get(pk=claim_id)
+    seats = _claim_seats(claim)
+    if claim.status != ClaimStatus.ACTIVE or not _still_held(claim, seats, timezone.now()):
+        raise Conflict("The reservation has lapsed: its seats went back to the quota.",
+                       code="reservation_lapsed")
+    _complete(claim, seats, payment_status=ClaimPaymentStatus.DEFERRED, now=timezone.now(),
+              debtor=debtor, actor=actor)
     return claim
 
 
@@ -307,17 +361,19 @@ def _completion_refused(claim: QuotaClaim) -> str:
     (read under the match's share lock), or a holder was blacklisted since step 2."""
     if match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED:
         return "match cancelled"
-    hashes = [keyed_hash(h.get("oib") or "") for h in _holders_load(claim)]
+    hashes = [keyed_hash(h.get("oib") or "") for h in holders_load(claim)]
     if blacklist_listed(oib_hashes=hashes):
         return "a ticket holder is on the blacklist"
     return ""
 
 
 def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str, now,
-              payment: Payment | None = None) -> None:
+              payment: Payment | None = None, debtor=None, actor=None) -> None:
     """Sell the claim's seats, record the order with its tickets, close the claim. Needs the
     root lock and a claim whose seats are all still its own; refused (409) when
-    `_completion_refused` gives a reason."""
+    `_completion_refused` gives a reason. A deferred payment is owed by `debtor` (the
+    claimer unless told); `actor` is who completes it (the claimer unless told)."""
+    actor = actor or claim.user
     quota = claim.quota
     refused = _completion_refused(claim)
     if refused:
@@ -328,14 +384,14 @@ def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str,
         result = seats_transition(
             inventory_ids=inventory_ids, to_status=SeatStatus.SOLD,
             from_statuses={SeatStatus.RESERVED, SeatStatus.ALLOCATED},
-            reason="quota claim completed", actor=claim.user, hold_owner=claim.hold_owner)
+            reason="quota claim completed", actor=actor, hold_owner=claim.hold_owner)
         if len(result.changed) != len(inventory_ids):  # cannot happen under the root lock
             raise Conflict("A seat of this claim changed meanwhile.", code="seat_changed")
     amounts, lines, prices = _amounts(quota, seats)
-    holders = _holders_load(claim)
+    holders = holders_load(claim)
     debt = None
     if payment_status == ClaimPaymentStatus.DEFERRED:
-        debt = debt_record(debtor=claim.user, reference=claim.payment_reference,
+        debt = debt_record(debtor=debtor or claim.user, reference=claim.payment_reference,
                            amount=amounts.total_amount,
                            description=f"Quota tickets for {quota.match}, claim {claim.pk}")
     order, tickets = order_record_completed(
@@ -353,7 +409,7 @@ def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str,
                                                       payment_status)
     claim.order, claim.completed_at = order, now
     claim.save()
-    audit_record(actor=claim.user, action="quota_claim.completed", obj=claim,
+    audit_record(actor=actor, action="quota_claim.completed", obj=claim,
                  after={"order": order.number, "tickets": len(tickets),
                         "payment_status": payment_status})
     status_refresh(quota)

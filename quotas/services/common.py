@@ -94,10 +94,11 @@ def selection_check(quota: Quota, seat_ids, quantity, *, purpose: str) -> None:
 
 
 def free_seats_take(quota: Quota, seat_ids, quantity, *, purpose: str) -> list[QuotaSeat]:
-    """Lock and return the chosen free seats of the quota (by id, or the first `quantity` for a
-    standing match); 409 naming what someone else took meanwhile. Needs the root lock."""
+    """Lock and return the chosen free seats of the quota (by id; without ids, the first
+    `quantity`, in the order they were allocated, so adjacent where they were); 409 naming what
+    someone else took meanwhile. Needs the root lock."""
     available = free_seats(quota)
-    if quota.match.is_numbered:
+    if seat_ids is not None and quota.match.is_numbered:
         wanted = sorted(set(seat_ids))
         chosen = lock_rows(available.filter(id__in=wanted))
         taken = sorted(set(wanted) - {s.id for s in chosen})
