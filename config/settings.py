@@ -469,6 +469,13 @@ INTERNAL_SERVICE_TOKEN = env.str("INTERNAL_SERVICE_TOKEN", default="")
 QUOTA_DISCOUNT_CODES = {"GR": 100, **env.dict("QUOTA_DISCOUNT_CODES", cast={"value": int},
                                               default={})}
 QUOTA_CLAIM_MINUTES = 20  # how long a claim holds its seats between step 1 and payment
+# E12 petrol sales: how long a fan's PIN lasts, how long a counter holds its seats, and how
+# many wrong PINs a staff account and a station may type (django-ratelimit rates) before they
+# are locked out for the rest of the period.
+PETROL_PIN_MINUTES = env.int("PETROL_PIN_MINUTES", default=30)
+PETROL_RESERVATION_MINUTES = 20
+PETROL_PIN_FAILURES_PER_STAFF = env.str("PETROL_PIN_FAILURES_PER_STAFF", default="10/h")
+PETROL_PIN_FAILURES_PER_STATION = env.str("PETROL_PIN_FAILURES_PER_STATION", default="30/h")
 QUOTA_EXPIRY_WARNING_DAYS = 3  # the dashboard highlights a quota this close to its date
 # An invitation's sign-in link lasts this many days and opens the portal this many times (a
 # phone and a laptop, and a second try); then the holder signs in with the webshop.

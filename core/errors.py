@@ -54,6 +54,17 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class TooManyRequests(DomainError):
+    """A limit ran out (HTTP 429); `retry_after` seconds until it opens again."""
+
+    status_code = 429
+    code = "throttled"
+
+    def __init__(self, detail: str, *, retry_after: int, **kwargs):
+        super().__init__(detail, **kwargs)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"

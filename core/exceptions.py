@@ -65,7 +65,9 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, TooManyFieldsSent):
         exc = DomainError("The request has too many fields.", code="too_many_fields")
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code,
+                        headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -30,7 +30,7 @@ from quotas.admin_import import (
     QuotaImportForm,
     QuotaImportResource,
 )
-from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus
+from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaSeatStatus, QuotaStatus, QuotaType
 from quotas.services.cancellation import OPTIONS, cancellation_preview, quota_cancel
 from quotas.services.common import holder_quotas, recipient_user
 
@@ -142,7 +142,8 @@ class QuotaAdmin(ImportMixin, admin.ModelAdmin):
     skip_admin_log = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
+        # Petrol quotas have their own section (quotas.petrol.admin), made and cancelled there.
+        return super().get_queryset(request).filter(quota_type=QuotaType.STANDARD).annotate(
             n_allocated=_seat_count(QuotaSeatStatus.ALLOCATED),
             n_reserved=_seat_count(QuotaSeatStatus.RESERVED),
             n_sold=_seat_count(QuotaSeatStatus.SOLD),

@@ -13,8 +13,9 @@ from core.drf import validated
 from core.errors import NotFound
 from core.roles import HasRole, Role
 from quotas import selectors
-from quotas.models import Quota, QuotaStatus
+from quotas.models import Quota, QuotaStatus, QuotaType
 from quotas.services import cancellation
+from quotas.services.common import generic_change_check
 from quotas.services.creation import QuotaRequest, quota_create
 from seating.services.allocation import Algorithm
 
@@ -44,11 +45,15 @@ class QuotaIn(serializers.Serializer):
     deferred_payment = serializers.BooleanField(required=False, default=False)
     transfer_allowed = serializers.BooleanField(required=False, default=False)
     auto_send_email = serializers.BooleanField(required=False, default=True)
+    quota_type = serializers.ChoiceField(QuotaType.choices, required=False,
+                                         default=QuotaType.STANDARD,
+                                         help_text="PETROL is refused: see /api/admin/petrol")
 
 
 class QuotaFilterIn(serializers.Serializer):
     match_id = serializers.IntegerField(required=False)
     status = serializers.ChoiceField(QuotaStatus.choices, required=False)
+    quota_type = serializers.ChoiceField(QuotaType.choices, required=False)
     batch_id = serializers.IntegerField(required=False)
     email = serializers.CharField(max_length=EMAIL_MAX_LENGTH, required=False)
 
@@ -66,7 +71,8 @@ def admin_view(quota: Quota) -> dict:
 @extend_schema(tags=["admin: quotas"])
 class QuotaListView(GenericAPIView, QuotaManagerView):
     @extend_schema(parameters=[OpenApiParameter("match_id", int), OpenApiParameter("status"),
-                               OpenApiParameter("batch_id", int), OpenApiParameter("email")])
+                               OpenApiParameter("quota_type"), OpenApiParameter("batch_id", int),
+                               OpenApiParameter("email")])
     def get(self, request):
         filters = validated(QuotaFilterIn, request.query_params)
         quotas = Quota.objects.filter(parent__isnull=True).select_related(
@@ -75,6 +81,8 @@ class QuotaListView(GenericAPIView, QuotaManagerView):
             quotas = quotas.filter(match_id=filters["match_id"])
         if "status" in filters:
             quotas = quotas.filter(status=filters["status"])
+        if "quota_type" in filters:
+            quotas = quotas.filter(quota_type=filters["quota_type"])
         if "batch_id" in filters:
             quotas = quotas.filter(batch_id=filters["batch_id"])
         if filters.get("email"):
@@ -88,6 +96,7 @@ class QuotaListView(GenericAPIView, QuotaManagerView):
     @extend_schema(request=QuotaIn)
     def post(self, request):
         data = validated(QuotaIn, request.data)
+        generic_change_check(data["quota_type"])
         created = quota_create(actor=request.user, request=QuotaRequest(**data),
                                http_request=request)
         body = admin_view(created.quota) | {"seated_together": created.together,
@@ -112,6 +121,8 @@ class QuotaDetailView(QuotaManagerView):
     @extend_schema(parameters=[OpenApiParameter("option", required=True,
                                                 enum=["all_unused", "unfulfilled_only"])])
     def delete(self, request, quota_id: int):
+        quota = Quota.objects.filter(pk=quota_id).first()
+        generic_change_check(quota.quota_type if quota else "")
         result = cancellation.quota_cancel(actor=request.user, quota_id=quota_id,
                                            option=request.query_params.get("option", ""),
                                            request=request)

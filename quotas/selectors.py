@@ -56,6 +56,7 @@ def quota_summary(quota: Quota, *, user=None, with_seats: bool = True) -> dict:
     counts = seat_counts(quota)
     data = {
         "id": quota.pk, "kind": "subquota" if quota.is_subquota else "quota",
+        "quota_type": quota.quota_type,
         "parent_id": quota.parent_id, "match": _match(quota),
         "recipient_email": quota.recipient_email, "recipient_name": quota.recipient_name,
         "sent_by": (quota.parent.recipient_name or quota.parent.recipient_email)

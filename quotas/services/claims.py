@@ -123,8 +123,9 @@ def holders_dump(holders: list[dict]) -> str:
     return json.dumps(rows)
 
 
-def holders_load(claim: QuotaClaim) -> list[dict]:
-    rows = json.loads(claim.holders or "[]")
+def holders_load(text: str) -> list[dict]:
+    """Holders stored by `holders_dump` (a claim's, a petrol PIN's)."""
+    rows = json.loads(text or "[]")
     for row in rows:
         row["date_of_birth"] = date.fromisoformat(row["date_of_birth"])
     return rows
@@ -361,7 +362,7 @@ def _completion_refused(claim: QuotaClaim) -> str:
     (read under the match's share lock), or a holder was blacklisted since step 2."""
     if match_status_shared(claim.quota.match_id) == MatchStatus.CANCELLED:
         return "match cancelled"
-    hashes = [keyed_hash(h.get("oib") or "") for h in holders_load(claim)]
+    hashes = [keyed_hash(h.get("oib") or "") for h in holders_load(claim.holders)]
     if blacklist_listed(oib_hashes=hashes):
         return "a ticket holder is on the blacklist"
     return ""
@@ -388,7 +389,7 @@ def _complete(claim: QuotaClaim, seats: list[QuotaSeat], *, payment_status: str,
         if len(result.changed) != len(inventory_ids):  # cannot happen under the root lock
             raise Conflict("A seat of this claim changed meanwhile.", code="seat_changed")
     amounts, lines, prices = _amounts(quota, seats)
-    holders = holders_load(claim)
+    holders = holders_load(claim.holders)
     debt = None
     if payment_status == ClaimPaymentStatus.DEFERRED:
         debt = debt_record(debtor=debtor or claim.user, reference=claim.payment_reference,

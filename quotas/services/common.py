@@ -28,6 +28,7 @@ from quotas.models import (
     QuotaSeat,
     QuotaSeatStatus,
     QuotaStatus,
+    QuotaType,
 )
 from seating.models import SeatInventory, SeatStatus
 from seating.services.allocation import holds_release
@@ -262,3 +263,11 @@ def sync_notify(quota: Quota, event: str, **data) -> None:
     broadcast_on_commit(sync_group(quota.root_id), {
         "type": "quota.changed",
         "event": {"event": event, "quota_id": quota.pk, "root_id": quota.root_id, **data}})
+
+
+def generic_change_check(quota_type: str) -> None:
+    """The generic quota paths list Petrol quotas but never make or change them (E12-F4)."""
+    if quota_type == QuotaType.PETROL:
+        raise ValidationFailed("Petrol quotas are created and cancelled at "
+                               "/api/admin/petrol/quotas (Django Admin: Petrol quotas).",
+                               code="petrol_quota", field="quota_type")

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.errors import NotFound, ValidationFailed
-from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaStatus
+from quotas.models import ImportBatch, Quota, QuotaSeat, QuotaStatus, QuotaType
 from quotas.services.common import recipient_account
 from quotas.services.invitations import quota_invite
 from seating.models import (
@@ -49,6 +49,7 @@ class QuotaRequest:
     deferred_payment: bool = False
     transfer_allowed: bool = False
     auto_send_email: bool = True
+    quota_type: str = QuotaType.STANDARD
 
 
 @dataclass
@@ -210,12 +211,14 @@ def quota_create(*, actor, request: QuotaRequest, batch: ImportBatch | None = No
             can_create_subquotas=request.can_create_subquotas,
             deferred_payment=request.deferred_payment,
             transfer_allowed=request.transfer_allowed, auto_send_email=request.auto_send_email,
-            status=QuotaStatus.ACTIVE, batch=batch, created_by=actor)
+            quota_type=request.quota_type, status=QuotaStatus.ACTIVE, batch=batch,
+            created_by=actor)
         quota.sectors.set(sectors)
         together, warnings = _allocate_into(quota, sectors, request, actor)
         duplicates = duplicates_of(quota.recipient_email, match.pk, exclude=quota.pk)
         audit_record(actor=actor, action="quota.created", obj=quota, request=http_request,
-                     after={"match_id": match.pk, "email": quota.recipient_email,
+                     after={"match_id": match.pk, "quota_type": quota.quota_type,
+                            "email": quota.recipient_email,
                             "quantity": quota.quantity, "algorithm": quota.algorithm,
                             "discount_percent": str(quota.discount_percent),
                             "sectors": [s.code for s in sectors], "batch_id": quota.batch_id,

@@ -148,7 +148,9 @@ def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
     return holds_release(owner=cart.hold_owner, reason=reason, actor=actor)
 
 
-def _lock_user(user) -> None:
+def fan_lock(user) -> None:
+    """The fan's user row, locked: every path that counts a fan's tickets against the
+    per-match cap takes it first (cart, petrol PINs)."""
     with connection.cursor() as cursor, lock_wait():
         cursor.execute("SELECT id FROM ticketing_user WHERE id = %s" + lock_clause(), [user.pk])
 
@@ -230,7 +232,7 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
         queue_window_check(match=match, user=user)  # 403 while the queue runs
     sectors = _zone_sectors(match, zone_id)
     with transaction.atomic():
-        _lock_user(user)
+        fan_lock(user)
         cart = _open_cart_locked(user=user, match=match, now=now)
         held = _items(cart) if cart is not None else []
         _check_limits(user=user, match=match, phase=phase, phase_limit=phase_limit,
@@ -279,7 +281,7 @@ def cart_release(*, user, match_id: int, request=None) -> Cart:
     """The fan empties their cart: its seats are free at once. A cart that already ran out
     ends as EXPIRED instead of RELEASED."""
     with transaction.atomic():
-        _lock_user(user)
+        fan_lock(user)
         cart = lock_first(Cart.objects.filter(user=user, match_id=match_id,
                                               status=CartStatus.OPEN))
         if cart is None:
