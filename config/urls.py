@@ -33,6 +33,7 @@ api_patterns = [
     path("", include("payments.urls")),
     path("", include("quotas.urls")),
     path("", include("accessctl.urls")),
+    path("", include("quotas.petrol.urls")),
     path("schema/", docs_only(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves its start-up script from ?script, so no inline script (CSP).
     path("docs/", docs_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),

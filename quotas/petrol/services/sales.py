@@ -175,6 +175,21 @@ def reservation_confirm(*, staff, reservation_id: int, payment_method: str,
     return sale
 
 
+def pin_confirm(*, staff, pin: str, payment_method: str, payment_reference: str,
+                request=None) -> PetrolSale:
+    """`reservation_confirm` of the PIN's live reservation at the staff member's station."""
+    reservation_id = (PetrolReservation.objects
+                      .filter(pin__pin=pin.strip(), status__in=LIVE_RESERVATION,
+                              station=staff_station(staff))
+                      .values_list("pk", flat=True).first())
+    if reservation_id is None:
+        raise NotFound("No reservation for this PIN here: look it up first.",
+                       code="reservation_not_found")
+    return reservation_confirm(staff=staff, reservation_id=reservation_id,
+                               payment_method=payment_method,
+                               payment_reference=payment_reference, request=request)
+
+
 def reservation_cancel(*, staff, reservation_id: int, reason: str = "",
                        request=None) -> PetrolReservation:
     """Release the seats to the Petrol quota at once; the PIN stays usable until it expires."""
