@@ -487,6 +487,8 @@ DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=DEBUG)
 APP_DEEPLINK_BASE = env.str("APP_DEEPLINK_BASE", default="hnstickets://")
 CELERY_BEAT_SCHEDULE["quota-claim-expiry"] = {"task": "quotas.tasks.claims_expire",
                                               "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["petrol-expiry"] = {"task": "quotas.petrol.tasks.petrol_expire",
+                                         "schedule": 30.0}
 
 # --- Masquerade (django-hijack) ------------------------------------------------------------------
 # Who may open the portal as whom (quotas.admin.masquerade_allowed); the portal shows its own

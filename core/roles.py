@@ -30,6 +30,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "seating.matchauditlog": ("view",),
         "aftersale.matchcancellation": ("view",),
         "loyalty.loyaltypoint": ("view",),
+        "petrol.petrolquota": ("view", "add"),
+        "petrol.petrolstation": ("view", "add", "change"),
+        "petrol.petrolstaffmember": ("view", "add", "change", "delete"),
+        **{f"petrol.{model}": ("view",) for model in (
+            "petrolpin", "petrolreservation", "petrolsale")},
     },
     Role.QUOTA_MANAGER: {
         "core.emailtemplate": ("view",),

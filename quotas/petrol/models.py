@@ -145,3 +145,18 @@ class PetrolSale(models.Model):
 
     def __str__(self):
         return f"Petrol sale {self.pk}: {self.total_amount} by {self.payment_method}"
+
+
+class PetrolQuotaManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(quota_type="PETROL", parent__isnull=True)
+
+
+class PetrolQuota(Quota):
+    """The Petrol quotas, for their own section of Django Admin."""
+
+    objects = PetrolQuotaManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "Petrol quota"

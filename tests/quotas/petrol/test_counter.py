@@ -168,3 +168,17 @@ def test_another_stations_reservation_is_not_found(staff, make_user, fan, match,
                            email="b@ina.hr")
     assert_error(elsewhere.post(f"{PORTAL}/reservations/{reservation_id}/cancel"), 404,
                  "reservation_not_found")
+
+
+def test_the_sweep_task_expires_reservations_and_pins(staff, fan, match, petrol_quota):
+    from quotas.petrol.tasks import petrol_expire
+
+    pin = pin_of(fan, match, 1)["pin"]
+    lookup(staff, pin)
+    past = timezone.now() - timedelta(seconds=1)
+    PetrolReservation.objects.update(expires_at=past)
+    QuotaClaim.objects.update(expires_at=past)
+    PetrolPin.objects.update(expires_at=past)
+
+    assert petrol_expire.delay().get() == {"reservations": 1, "pins": 1}
+    assert PetrolPin.objects.get().status == PinStatus.EXPIRED
