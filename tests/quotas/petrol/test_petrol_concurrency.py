@@ -74,7 +74,7 @@ def _verified(make_user, match, station):
 
 def test_two_staff_confirming_one_pin_make_one_sale(make_user, match, station):
     make_petrol_quota(match, quantity=6)
-    pin, staff, reservation = _verified(make_user, match, station)
+    _pin, staff, reservation = _verified(make_user, match, station)
     colleague = make_staff(make_user, station, email="colleague@ina.hr").user
     people = [staff, colleague] * 4
 
@@ -94,7 +94,7 @@ def test_a_reservation_lapsing_while_staff_confirm_is_a_sale_or_a_release(
     make_petrol_quota(match, quantity=14)
     rounds = Counter()
     for n in range(6):
-        pin, staff, reservation = _verified(make_user, match, station) if n == 0 else \
+        _pin, staff, reservation = _verified(make_user, match, station) if n == 0 else \
             _verified_again(make_user, match, station, n)
         # at the moment both start, or just after: either may come first
         past = timezone.now() + timedelta(milliseconds=30 * (n % 3))
