@@ -46,6 +46,7 @@ urlpatterns = [
     path("hijack/", include("hijack.urls")),
     path("api/", include(api_patterns)),
     path("portal/", include("quotas.portal_urls")),
+    path("petrol/", include("quotas.petrol.page_urls")),
 ]
 
 handler404 = "core.exceptions.not_found"

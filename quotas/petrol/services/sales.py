@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from core.audit import audit_record
-from core.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from core.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from core.locks import lock_one
 from core.notifications import push_send
 from quotas.models import ClaimStatus, Quota
@@ -31,6 +31,7 @@ from quotas.petrol.models import (
     LIVE_RESERVATION,
     PIN_STATUS,
     RESERVATION_STATUS,
+    PaymentMethod,
     PetrolPin,
     PetrolReservation,
     PetrolSale,
@@ -131,6 +132,15 @@ def counter(reservation: PetrolReservation) -> Counter:
     return Counter(reservation=reservation, holders=holders_load(reservation.pin.ticket_holders))
 
 
+def counter_at(*, staff, reservation_id: int) -> Counter:
+    """A reservation of the staff member's station, for its page (404 elsewhere)."""
+    found = PetrolReservation.objects.filter(pk=reservation_id,
+                                             station=staff_station(staff)).first()
+    if found is None:
+        raise NotFound("No such reservation at this station.", code="reservation_not_found")
+    return counter(found)
+
+
 def reservation_verify(*, staff, reservation_id: int, request=None) -> Counter:
     """Staff have checked the fan's identity document against the holders."""
     with transaction.atomic():
@@ -147,6 +157,12 @@ def reservation_confirm(*, staff, reservation_id: int, payment_method: str,
                         payment_reference: str, request=None) -> PetrolSale:
     """The fan paid at the counter: order and tickets, the sale recorded, the amount owed by
     the partner, the fan told. 409 if the reservation lapsed or was confirmed already."""
+    if payment_method not in PaymentMethod.values:
+        raise ValidationFailed("Say how the fan paid: CASH or CARD.", field="payment_method",
+                               code="invalid_payment_method")
+    if not payment_reference.strip():
+        raise ValidationFailed("Give the receipt or card slip number.",
+                               field="payment_reference", code="payment_reference_required")
     with transaction.atomic():
         reservation = _reservation_locked(reservation_id, staff)
         if reservation.status != ReservationStatus.IDENTITY_VERIFIED:
