@@ -26,7 +26,7 @@ def held_for(seconds: int) -> None:
     PetrolReservation.objects.update(expires_at=timezone.now() + timedelta(seconds=seconds))
 
 
-def test_staff_sell_a_pin_for_cash_and_the_fan_gets_the_ticket(  # noqa: F811
+def test_staff_sell_a_pin_for_cash_and_the_fan_gets_the_ticket(
         page, live_server, make_user, station, fan, match, petrol_quota):
     make_staff(make_user, station, email="till@ina.hr")
     pin = pin_of(fan, match, 1)["pin"]
@@ -58,7 +58,7 @@ def test_staff_sell_a_pin_for_cash_and_the_fan_gets_the_ticket(  # noqa: F811
     assert len(tickets) == 1 and tickets[0]["holder_name"] == "Ana Horvat"
 
 
-def test_when_time_is_up_the_counter_says_so_and_cannot_confirm(  # noqa: F811
+def test_when_time_is_up_the_counter_says_so_and_cannot_confirm(
         page, live_server, make_user, station, fan, match, petrol_quota):
     staff = make_staff(make_user, station, email="till@ina.hr")
     pin = pin_of(fan, match, 1)["pin"]
