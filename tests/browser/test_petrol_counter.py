@@ -27,7 +27,7 @@ def held_for(seconds: int) -> None:
 
 
 def test_staff_sell_a_pin_for_cash_and_the_fan_gets_the_ticket(
-        page, live_server, make_user, station, fan, match, petrol_quota):
+        page, live_server, make_user, station, fan, match, petrol_quota):  # noqa: F811
     make_staff(make_user, station, email="till@ina.hr")
     pin = pin_of(fan, match, 1)["pin"]
 
@@ -59,7 +59,7 @@ def test_staff_sell_a_pin_for_cash_and_the_fan_gets_the_ticket(
 
 
 def test_when_time_is_up_the_counter_says_so_and_cannot_confirm(
-        page, live_server, make_user, station, fan, match, petrol_quota):
+        page, live_server, make_user, station, fan, match, petrol_quota):  # noqa: F811
     staff = make_staff(make_user, station, email="till@ina.hr")
     pin = pin_of(fan, match, 1)["pin"]
     staff_session = staff.cookies["sessionid"].value
