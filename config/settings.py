@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "accessctl",
     "quotas",
     "quotas.petrol",
+    "accessctl.gates",
 ]
 
 MIDDLEWARE = [
@@ -472,6 +473,10 @@ QUOTA_CLAIM_MINUTES = 20  # how long a claim holds its seats between step 1 and 
 # E12 petrol sales: how long a fan's PIN lasts, how long a counter holds its seats, and how
 # many wrong PINs a staff account and a station may type (django-ratelimit rates) before they
 # are locked out for the rest of the period.
+# E2-F8 / E2-F9: spare codes sent with each barcode export, and the attendance file's bounds.
+ACCESS_EXPORT_EXTRA_CODES = env.int("ACCESS_EXPORT_EXTRA_CODES", default=1000)
+ATTENDANCE_IMPORT_MAX_ROWS = 100_000
+ATTENDANCE_IMPORT_MAX_BYTES = 20 * 1024 * 1024
 PETROL_PIN_MINUTES = env.int("PETROL_PIN_MINUTES", default=30)
 PETROL_RESERVATION_MINUTES = 20
 PETROL_PIN_FAILURES_PER_STAFF = env.str("PETROL_PIN_FAILURES_PER_STAFF", default="10/h")

@@ -34,6 +34,7 @@ api_patterns = [
     path("", include("quotas.urls")),
     path("", include("accessctl.urls")),
     path("", include("quotas.petrol.urls")),
+    path("", include("accessctl.gates.urls")),
     path("schema/", docs_only(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves its start-up script from ?script, so no inline script (CSP).
     path("docs/", docs_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),

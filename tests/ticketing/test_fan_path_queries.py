@@ -21,7 +21,7 @@ local_payments, buyer = base.local_payments, base.buyer  # match and zone: conft
 
 ZONES = 2
 CHECKOUT = 14
-WEBHOOK = 28
+WEBHOOK = 29  # 28, and the gates' spare barcodes asked for (accessctl.gates.receivers)
 ORDER = 4
 
 

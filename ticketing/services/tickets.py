@@ -25,6 +25,7 @@ from django.utils import timezone
 from core.errors import NotFound
 from core.sql import db_datetime
 from ticketing.models import Order, Ticket, TicketStatus
+from ticketing.signals import barcodes_wanted
 
 BARCODE_DIGITS = 18
 QR_PREFIX = "HNS1"
@@ -43,6 +44,15 @@ def barcode_new() -> str:
     return f"{secrets.randbelow(10**BARCODE_DIGITS):0{BARCODE_DIGITS}d}"
 
 
+def barcodes_for(match_id: int, count: int) -> list[str]:
+    """`count` barcodes for new tickets of the match: the spare codes the gates know first
+    (`barcodes_wanted`), then random ones."""
+    codes: list[str] = []
+    for _receiver, given in barcodes_wanted.send(sender=Ticket, match_id=match_id, count=count):
+        codes += list(given or [])[:count - len(codes)]
+    return codes + [barcode_new() for _ in range(count - len(codes))]
+
+
 def tickets_issue(*, order: Order, now: datetime, transfer_allowed: bool,
                   items: list | None = None) -> list[Ticket]:
     """One VALID ticket per order item (`items`: the caller's rows, each with `id`,
@@ -53,7 +63,7 @@ def tickets_issue(*, order: Order, now: datetime, transfer_allowed: bool,
     ticket_ids: dict[int, int] = {}
     while len(ticket_ids) < len(items):  # 10^18 codes: a clash is astronomically rare
         left = [item for item in items if item.id not in ticket_ids]
-        codes = {barcode_new() for _ in left}
+        codes = set(barcodes_for(order.match_id, len(left)))
         if len(codes) < len(left):
             continue
         barcodes |= dict(zip((item.id for item in left), codes, strict=True))

@@ -23,7 +23,7 @@ from ticketing.aftersale.services.notify import notify_transferred
 from ticketing.models import OrderItem, Ticket, TicketStatus
 from ticketing.services.holders import holder_from_input
 from ticketing.services.profiles import age_on
-from ticketing.services.tickets import barcode_new
+from ticketing.services.tickets import barcodes_for
 
 HOLDER_FIELDS = ("first_name", "last_name", "date_of_birth", "nationality", "oib",
                  "passport_number", "email", "holder_source", "saved_profile")
@@ -84,7 +84,7 @@ def transfer_apply(ticket: Ticket, *, new: dict, actor, transfer_type: str, reas
         item.oib_hash = keyed_hash(new["oib"] or "")
         item.is_minor = age_on(item.date_of_birth, now.date()) < settings.DEFAULT_PROFILE_MIN_AGE
         item.save(update_fields=[*HOLDER_FIELDS, "oib_hash", "is_minor"])
-        ticket.barcode, ticket.holder_name = barcode_new(), item.full_name
+        ticket.barcode, ticket.holder_name = barcodes_for(ticket.match_id, 1)[0], item.full_name
         ticket.transfer_count += 1
         ticket.save(update_fields=["barcode", "holder_name", "transfer_count"])
         log = TransferLog.objects.create(

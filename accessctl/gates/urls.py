@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accessctl.gates import api
+
+urlpatterns = [
+    path("admin/matches/<int:match_id>/access-control-export", api.AccessExportView.as_view(),
+         name="admin-access-export"),
+    path("admin/matches/<int:match_id>/close", api.MatchCloseView.as_view(),
+         name="admin-match-close"),
+    path("admin/matches/<int:match_id>/attendance", api.AttendanceView.as_view(),
+         name="admin-match-attendance"),
+]

@@ -1,0 +1,8 @@
+"""Signals ticketing sends to the apps above it."""
+
+from django.dispatch import Signal
+
+# Sent with `match_id` and `count` when tickets need barcodes (issued, or re-coded by a
+# transfer); a receiver answers with up to `count` codes the gates already know (the access
+# control's spare codes, once the match was exported). The rest are drawn at random.
+barcodes_wanted = Signal()
