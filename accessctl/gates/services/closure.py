@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accessctl.gates.models import AttendanceImport, AttendanceUnmatched, UnmatchedReason
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.tables import malformed, table_read
 from core.transactions import enqueue_on_commit
 from seating.models import Match, MatchStatus
@@ -33,6 +33,9 @@ def match_close(*, actor, match_id: int, file_name: str = "", content: bytes | N
     match = Match.objects.filter(pk=match_id, is_deleted=False).first()
     if match is None:
         raise NotFound("No such match.", code="match_not_found")
+    if match.status == MatchStatus.CLOSED:
+        raise Conflict("This match is closed already; its attendance is in its report.",
+                       code="match_closed")
     reason = reason.strip()
     if content is None and not reason:
         raise ValidationFailed("Upload the gates' attendance file, or say why there is none "
@@ -41,11 +44,6 @@ def match_close(*, actor, match_id: int, file_name: str = "", content: bytes | N
     scans = _scans_read(content, file_name) if content is not None else None
     now = timezone.now()
     with transaction.atomic():
-        if match.status == MatchStatus.PUBLISHED:  # the sale never went ACTIVE: step through
-            match_status_change(match_id=match.pk, to_status=MatchStatus.ACTIVE, actor=actor,
-                                reason="closing", request=request)
-        match_status_change(match_id=match.pk, to_status=MatchStatus.CLOSED, actor=actor,
-                            reason=reason or f"attendance file {file_name}", request=request)
         record = AttendanceImport.objects.create(match=match, file_name=file_name[:255],
                                                  reason=reason[:500], imported_by=actor)
         if scans is None:
@@ -56,6 +54,12 @@ def match_close(*, actor, match_id: int, file_name: str = "", content: bytes | N
         else:
             _attendance_apply(record, scans, now)
         record.save()
+        # Last, so a match that cannot close (already closed, cancelled) undoes it all.
+        if match.status == MatchStatus.PUBLISHED:  # the sale never went ACTIVE: step through
+            match_status_change(match_id=match.pk, to_status=MatchStatus.ACTIVE, actor=actor,
+                                reason="closing", request=request)
+        match_status_change(match_id=match.pk, to_status=MatchStatus.CLOSED, actor=actor,
+                            reason=reason or f"attendance file {file_name}", request=request)
     enqueue_on_commit(loyalty_award_task, match.pk)
     return record
 
