@@ -14,7 +14,13 @@ from tests.ticketing import test_checkout as base
 from tests.ticketing.test_checkout import assert_error
 from tests.ticketing.test_order_payment import ordered, pay
 from ticketing.models import Ticket
-from ticketing.services.tickets import qr_payload, qr_payload_verify, qr_png
+from ticketing.services.tickets import (
+    qr_payload,
+    qr_payload_verify,
+    qr_png,
+    qr_rotating_payload,
+    qr_rotating_verify,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +95,25 @@ def test_two_hours_before_kick_off_the_qr_code_shows(login, ticket):
     assert body["tier"] == "FULL"
     assert body["barcode"] == ticket.barcode
     assert body["row"] == ticket.inventory.row_label
-    assert decode(base64.b64decode(body["qr_png_base64"])) == qr_payload(ticket)
+    text = decode(base64.b64decode(body["qr_png_base64"]))
+    assert text == body["qr_payload"] and text.startswith(f"HNS2:{ticket.barcode}:")
+    assert 0 < body["qr_expires_in"] <= 30
+
+
+def test_the_app_code_rotates_every_30_seconds_and_lives_one_step_more(ticket):
+    moment = ticket.match.kick_off_time - timedelta(hours=1)
+    payload = qr_rotating_payload(ticket, moment)
+
+    def verify(seconds_later: int, match_id: int = ticket.match_id):
+        return qr_rotating_verify(payload, match_id=match_id,
+                                  now=moment + timedelta(seconds=seconds_later))
+
+    assert verify(0) == verify(30) == ticket.barcode  # this step and the next
+    assert qr_rotating_payload(ticket, moment + timedelta(seconds=30)) != payload
+    assert verify(60) is None  # a screenshot, a minute on
+    assert verify(0, match_id=ticket.match_id + 1) is None
+    forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+    assert qr_rotating_verify(forged, match_id=ticket.match_id, now=moment) is None
 
 
 def test_someone_elses_ticket_is_a_404(login, ticket):

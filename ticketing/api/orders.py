@@ -8,6 +8,7 @@ GET  /api/tickets/<id>                   a ticket, showing more as kick-off near
 
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -196,8 +197,12 @@ def _ticket_data(view: ticket_service.TicketView) -> dict:
         data["row"] = ticket.inventory.row_label if ticket.inventory else None
         data["seat"] = ticket.inventory.seat_number if ticket.inventory else None
     if view.tier == Tier.FULL and ticket.status == TicketStatus.VALID:  # an ended one opens nothing
+        payload = ticket_service.qr_rotating_payload(ticket, timezone.now())
         data["barcode"] = ticket.barcode
-        data["qr_png_base64"] = ticket_service.qr_png_base64(ticket)
+        data["qr_payload"] = payload  # changes every 30 seconds: fetch it again to redraw
+        data["qr_expires_in"] = ticket_service.QR_STEP_SECONDS - int(
+            timezone.now().timestamp()) % ticket_service.QR_STEP_SECONDS
+        data["qr_png_base64"] = ticket_service.qr_png_base64(ticket, payload)
     return data
 
 

@@ -117,14 +117,54 @@ def qr_payload_verify(payload: str) -> str | None:
     return barcode if hmac.compare_digest(signature, qr_signature(barcode)) else None
 
 
-def qr_png(ticket: Ticket) -> bytes:
+# The app's rotating code: `HNS2:<barcode>:<step>:<signature>`, the step being the 30-second
+# period since the epoch and the signature an HMAC over barcode and step with the match's gate
+# key. Gates accept the current and the previous step, so a screenshot stops working within a
+# minute; a device that downloaded the match key checks it offline.
+ROTATING_PREFIX = "HNS2"
+QR_STEP_SECONDS = 30
+
+
+def match_gate_key(match_id: int) -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), f"gates.match-key:{match_id}".encode(),
+                    hashlib.sha256).digest()
+
+
+def qr_step(now: datetime) -> int:
+    return int(now.timestamp()) // QR_STEP_SECONDS
+
+
+def _rotating_signature(key: bytes, barcode: str, step: int) -> str:
+    return hmac.new(key, f"{barcode}:{step}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def qr_rotating_payload(ticket: Ticket, now: datetime) -> str:
+    step = qr_step(now)
+    signature = _rotating_signature(match_gate_key(ticket.match_id), ticket.barcode, step)
+    return f"{ROTATING_PREFIX}:{ticket.barcode}:{step}:{signature}"
+
+
+def qr_rotating_verify(payload: str, *, match_id: int, now: datetime) -> str | None:
+    """The barcode of a genuine code of this match's current or previous step, else None."""
+    parts = payload.split(":")
+    if len(parts) != 4 or parts[0] != ROTATING_PREFIX or not parts[2].isdigit():
+        return None
+    _, barcode, step, signature = parts
+    if int(step) not in (qr_step(now), qr_step(now) - 1):
+        return None
+    expected = _rotating_signature(match_gate_key(match_id), barcode, int(step))
+    return barcode if hmac.compare_digest(signature, expected) else None
+
+
+def qr_png(ticket: Ticket, payload: str | None = None) -> bytes:
+    """The QR code of `payload` (the static signed one unless given)."""
     buffer = io.BytesIO()
-    qrcode.make(qr_payload(ticket), border=4).save(buffer, format="PNG")
+    qrcode.make(payload or qr_payload(ticket), border=4).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def qr_png_base64(ticket: Ticket) -> str:
-    return base64.b64encode(qr_png(ticket)).decode()
+def qr_png_base64(ticket: Ticket, payload: str | None = None) -> str:
+    return base64.b64encode(qr_png(ticket, payload)).decode()
 
 
 # --- reads ------------------------------------------------------------------------------------
