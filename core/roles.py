@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gates.barcodeexportlog": ("view",),
         "gates.attendanceimport": ("view",),
         "gates.attendanceunmatched": ("view",),
+        "gates.gatedevice": ("view", "add", "change"),
+        "gates.gatescan": ("view",),
         "petrol.petrolquota": ("view", "add"),
         "petrol.petrolstation": ("view", "add", "change"),
         "petrol.petrolstaffmember": ("view", "add", "change", "delete"),

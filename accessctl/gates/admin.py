@@ -9,9 +9,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accessctl.gates.api import XLSX
-from accessctl.gates.models import AttendanceImport, AttendanceUnmatched, BarcodeExportLog
+from accessctl.gates.models import (
+    AttendanceImport,
+    AttendanceUnmatched,
+    BarcodeExportLog,
+    GateDevice,
+    GateScan,
+)
 from accessctl.gates.services.closure import match_close
 from accessctl.gates.services.exports import access_export
+from accessctl.gates.services.scans import gate_device_create
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
 from seating.models import Match, MatchStatus
@@ -110,3 +117,33 @@ class AttendanceImportAdmin(ReadOnlyAdmin):
                                                     args=[record.pk]))
         return _form_page(self, request, form, "Close a match with its attendance",
                           "Close the match")
+
+
+class GateDeviceForm(forms.ModelForm):
+    class Meta:
+        model = GateDevice
+        fields = ("name", "gate", "is_active")
+
+
+@admin.register(GateDevice)
+class GateDeviceAdmin(admin.ModelAdmin):
+    """A new device's token is shown once, in the message after saving: put it on the device."""
+
+    form = GateDeviceForm
+    list_display = ("name", "gate", "is_active", "last_seen_at", "created_at")
+    list_filter = ("is_active",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        device, token = gate_device_create(name=obj.name, gate=obj.gate)
+        obj.pk, obj.token_hash, obj.created_at = device.pk, device.token_hash, device.created_at
+        self.message_user(request, f"The device's token (shown only now): {token}",
+                          messages.WARNING)
+
+
+@admin.register(GateScan)
+class GateScanAdmin(ReadOnlyAdmin):
+    list_display = ("scanned_at", "device", "match", "ticket", "result", "reason")
+    list_filter = ("result", "reason", "device")
+    list_select_related = ("device", "match", "ticket")

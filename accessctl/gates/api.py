@@ -3,7 +3,11 @@
 GET  /api/admin/matches/<id>/access-control-export   the XLSX of barcodes for the gate vendor
 POST /api/admin/matches/<id>/close                   multipart: `file` (the vendor's
                                                      attendance file) or `reason`
-GET  /api/admin/matches/<id>/attendance              the closure's report, unmatched codes paged"""
+GET  /api/admin/matches/<id>/attendance              the closure's report, unmatched codes paged
+
+Gate devices (`Authorization: Device <token>`):
+POST /api/gate/scan                                  {"match_id", "code", "scan_id"}
+GET  /api/gate/matches/<id>/key                      the match key for offline checks"""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -16,9 +20,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accessctl.gates.models import AttendanceImport, AttendanceUnmatched
+from accessctl.gates.authentication import GateDeviceAuthentication, IsGateDevice
+from accessctl.gates.models import AttendanceImport, AttendanceUnmatched, GateScan
 from accessctl.gates.services.closure import match_close
 from accessctl.gates.services.exports import access_export
+from accessctl.gates.services.scans import gate_key, gate_scan
 from core.drf import validated
 from core.errors import ValidationFailed
 from core.roles import HasRole, Role
@@ -91,3 +97,44 @@ class AttendanceView(GenericAPIView):
         page = self.paginate_queryset(record.unmatched.order_by("id"))
         unmatched = self.get_paginated_response(UnmatchedOut(page, many=True).data).data
         return Response(AttendanceOut(record).data | {"unmatched": unmatched})
+
+
+class ScanIn(serializers.Serializer):
+    match_id = serializers.IntegerField()
+    code = serializers.CharField(max_length=200, help_text="What the scanner read")
+    scan_id = serializers.CharField(max_length=64,
+                                    help_text="The device's id for this scan (retries reuse it)")
+
+
+class ScanOut(serializers.ModelSerializer):
+    gate = serializers.CharField(source="device.gate")
+    holder_name = serializers.CharField(source="ticket.holder_name", default=None)
+
+    class Meta:
+        model = GateScan
+        fields = ["id", "result", "reason", "message", "ticket", "holder_name", "gate",
+                  "scanned_at"]
+
+
+class GateView(APIView):
+    authentication_classes = [GateDeviceAuthentication]
+    permission_classes = [IsGateDevice]
+    throttle_classes = []
+
+
+@extend_schema(tags=["gates"])
+class ScanView(GateView):
+    @extend_schema(request=ScanIn, responses={200: ScanOut},
+                   summary="A scan at the gate: ACCEPTED, or REFUSED with the reason")
+    def post(self, request):
+        data = validated(ScanIn, request.data)
+        scan = gate_scan(device=request.auth, **data)
+        return Response(ScanOut(scan).data)
+
+
+@extend_schema(tags=["gates"])
+class GateKeyView(GateView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT},
+                   summary="The match key, to check the app's rotating codes offline")
+    def get(self, request, match_id: int):
+        return Response(gate_key(match_id=match_id))

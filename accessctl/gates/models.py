@@ -78,3 +78,50 @@ class AttendanceUnmatched(models.Model):
 
     def __str__(self):
         return f"{self.barcode}: {self.reason}"
+
+
+class GateDevice(models.Model):
+    """A scanner at a gate. It signs in with its own token (`Authorization: Device <token>`),
+    never a person's; only the token's SHA-256 is kept."""
+
+    name = models.CharField(max_length=100)
+    gate = models.CharField(max_length=100, help_text='Where it stands, e.g. "Gate 3 North"')
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.gate})"
+
+    @property
+    def is_authenticated(self) -> bool:  # what DRF's permission checks ask of request.auth
+        return True
+
+
+class ScanResult(models.TextChoices):
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+
+
+class GateScan(models.Model):
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="scans")
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey("ticketing.Ticket", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    scan_id = models.CharField(max_length=64, help_text="The device's own id for the scan: "
+                               "a retry with the same id gets the same answer")
+    code = models.CharField(max_length=100)
+    result = models.CharField(max_length=8, choices=ScanResult.choices)
+    reason = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=255)
+    scanned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-scanned_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["device", "scan_id"],
+                                               name="gate_scan_once_per_device")]
+        indexes = [models.Index(fields=["ticket", "result"], name="gate_scan_ticket")]
+
+    def __str__(self):
+        return f"{self.code[:24]} at {self.device.gate}: {self.result}"

@@ -9,4 +9,6 @@ urlpatterns = [
          name="admin-match-close"),
     path("admin/matches/<int:match_id>/attendance", api.AttendanceView.as_view(),
          name="admin-match-attendance"),
+    path("gate/scan", api.ScanView.as_view(), name="gate-scan"),
+    path("gate/matches/<int:match_id>/key", api.GateKeyView.as_view(), name="gate-key"),
 ]

@@ -44,6 +44,8 @@ class TransferLog(models.Model):
     """One transfer of a ticket to a new holder: both holders, their OIBs encrypted."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="transfers")
+    from_barcode = models.CharField(max_length=18, blank=True, db_index=True,
+                                    help_text="The code it had before: gates name a transfer")
     from_holder_name = models.CharField(max_length=201)
     from_holder_oib = EncryptedTextField(blank=True, default="")
     to_holder_name = models.CharField(max_length=201)

@@ -84,11 +84,13 @@ def transfer_apply(ticket: Ticket, *, new: dict, actor, transfer_type: str, reas
         item.oib_hash = keyed_hash(new["oib"] or "")
         item.is_minor = age_on(item.date_of_birth, now.date()) < settings.DEFAULT_PROFILE_MIN_AGE
         item.save(update_fields=[*HOLDER_FIELDS, "oib_hash", "is_minor"])
+        old_barcode = ticket.barcode
         ticket.barcode, ticket.holder_name = barcodes_for(ticket.match_id, 1)[0], item.full_name
         ticket.transfer_count += 1
         ticket.save(update_fields=["barcode", "holder_name", "transfer_count"])
         log = TransferLog.objects.create(
-            ticket=ticket, from_holder_name=before["name"], from_holder_oib=before["oib"],
+            ticket=ticket, from_barcode=old_barcode, from_holder_name=before["name"],
+            from_holder_oib=before["oib"],
             to_holder_name=item.full_name, to_holder_oib=item.oib, to_holder_email=item.email,
             transfer_type=transfer_type, initiated_by=actor, reason=reason[:500])
         audit_record(actor=actor, action="ticket.transferred", obj=ticket,
