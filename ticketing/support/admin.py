@@ -57,7 +57,7 @@ class SupportTransferRequestAdmin(_Decided):
                   permissions=["decide"])
     def approve(self, request, queryset):
         self._each(request, queryset, transfers.transfer_request_approve, "transferred",
-                   request=request)
+                   http_request=request)
 
     @admin.action(description="Reject the selected requests", permissions=["decide"])
     def reject(self, request, queryset):

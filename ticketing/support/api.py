@@ -157,8 +157,8 @@ class TicketTransferRequestView(APIView):
     def post(self, request, ticket_id: int):
         data = validated(TransferRequestIn, request.data)
         asked = transfers.transfer_request(agent=request.user, ticket_id=ticket_id,
-                                           holder=dict(data.pop("holder")), request=request,
-                                           **data)
+                                           holder=dict(data.pop("holder")),
+                                           http_request=request, **data)
         return Response(TransferRequestOut(asked).data, status=201)
 
 
@@ -191,7 +191,7 @@ class TransferRequestApproveView(APIView):
                    summary="Approve a PENDING transfer request: the ticket is transferred")
     def post(self, request, request_id: int):
         asked = transfers.transfer_request_approve(request_id=request_id, actor=request.user,
-                                                   request=request)
+                                                   http_request=request)
         return Response(TransferRequestOut(asked).data)
 
 

@@ -3,6 +3,7 @@ log of emergency reprints. Each names the agent; OIBs are encrypted."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from core.pii import EncryptedTextField, mask
 from core.status import StatusMachine
@@ -37,6 +38,8 @@ class SupportTransferRequest(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT,
                                related_name="support_transfers")
+    barcode_at_request = models.CharField(
+        max_length=18, blank=True, help_text="Approval is refused if the ticket changed since")
     requested_by_name = models.CharField(max_length=201, help_text="Who asked")
     requested_by_contact = models.CharField(max_length=254,
                                             help_text="How to reach them: phone or email")
@@ -63,6 +66,8 @@ class SupportTransferRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["ticket"], condition=Q(status="PENDING"),
+                                               name="support_transfer_one_pending")]
 
     def __str__(self):
         return f"Transfer request {self.pk} of ticket {self.ticket_id} ({self.status})"
@@ -128,6 +133,9 @@ class SupportRefundRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["order"], condition=Q(status="PENDING_APPROVAL"),
+            name="support_refund_one_pending")]
 
     def __str__(self):
         return f"Refund request {self.pk} of order {self.order_id} ({self.status})"

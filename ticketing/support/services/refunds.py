@@ -10,7 +10,8 @@ Locks: the request row, then (inside `order_refund`) the order and its tickets."
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -18,11 +19,11 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_one
 from core.pii import keyed_hash, mask
 from core.roles import Role, user_has_role
-from payments.models import RefundSource
+from payments.models import Refund, RefundSource
 from ticketing.aftersale.policy import refund_quote
-from ticketing.aftersale.services.endings import after_sale_open
+from ticketing.aftersale.services.endings import after_sale_open, cutoff_hours, order_locked
 from ticketing.aftersale.services.refunds import order_refund
-from ticketing.models import Order, TicketStatus
+from ticketing.models import Order, OrderStatus, TicketStatus
 from ticketing.support.models import (
     REFUND_REQUEST_STATUS,
     RefundRequestStatus,
@@ -39,35 +40,43 @@ def refund_request(*, agent, order_id: int, ticket_ids: list[int] | None, reason
              .first())
     if order is None:
         raise NotFound("No such order.", code="order_not_found")
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict(f"Order {order.number} is {order.status}: only a completed order's "
+                       "tickets can be refunded.", code="order_not_completed")
     _purchaser_check(order, email=requester_email, oib=requester_oib,
                      verified=identity_verified)
     reason = reason.strip()
     within = not after_sale_open(order.match, now=timezone.now())
     if within and not reason:
-        raise ValidationFailed("The match is less than 48 hours away: say why the order is "
-                               "refunded.", field="reason", code="reason_required")
-    amount = _quote(order, ticket_ids)
-    if order.support_refund_requests.filter(
-            status=RefundRequestStatus.PENDING_APPROVAL).exists():
-        raise Conflict(f"Order {order.number} already has a refund request waiting for a "
-                       "Supervisor: approve or reject that one first.",
-                       code="refund_request_pending")
-    waits = within and amount > settings.SUPPORT_REFUND_APPROVAL_THRESHOLD
+        raise ValidationFailed(f"The match is less than {cutoff_hours(order.match)} hours "
+                               "away: say why the order is refunded.", field="reason",
+                               code="reason_required")
     with transaction.atomic():
-        asked = SupportRefundRequest.objects.create(
-            order=order, ticket_ids=sorted(set(ticket_ids)) if ticket_ids else None,
-            amount=amount, reason=reason, within_cutoff=within, requester_name=requester_name,
-            requester_email=requester_email.strip(),
-            requester_oib_masked=mask(requester_oib.strip()),
-            identity_document=identity_document, agent=agent,
-            status=(RefundRequestStatus.PENDING_APPROVAL if waits
-                    else RefundRequestStatus.PROCESSED))
+        order_locked(order.pk)  # the lock order: order, request, then the refund's
+        amount = _quote(order, ticket_ids)
+        waits = within and (amount + _refunded_late(order)
+                            > settings.SUPPORT_REFUND_APPROVAL_THRESHOLD)
+        try:
+            with transaction.atomic():
+                asked = SupportRefundRequest.objects.create(
+                    order=order, ticket_ids=sorted(set(ticket_ids)) if ticket_ids else None,
+                    amount=amount, reason=reason, within_cutoff=within,
+                    requester_name=requester_name, requester_email=requester_email.strip(),
+                    requester_oib_masked=mask(requester_oib.strip()),
+                    identity_document=identity_document, agent=agent,
+                    status=(RefundRequestStatus.PENDING_APPROVAL if waits
+                            else RefundRequestStatus.PROCESSED))
+        except IntegrityError:  # the partial unique index: one waiting request per order
+            raise Conflict(f"Order {order.number} already has a refund request waiting for "
+                           "a Supervisor: approve or reject that one first.",
+                           code="refund_request_pending") from None
         audit_record(actor=agent, action="support_refund.requested", obj=asked,
                      after={"order_id": order.pk, "amount": str(amount), "reason": reason,
                             "status": asked.status, "requester": requester_name,
                             "identity_document": identity_document})
         if not waits:
-            _refund(asked, actor=agent)
+            asked.refund = _refund(asked, actor=agent)
+            asked.save(update_fields=["refund"])
     return asked
 
 
@@ -75,14 +84,19 @@ def refund_request_approve(*, request_id: int, actor) -> SupportRefundRequest:
     """A Supervisor other than the agent who asked approves: the order is refunded. Two
     approvals at once make one refund; the second gets 409."""
     _supervisor_check(actor)
+    unlocked = SupportRefundRequest.objects.filter(pk=request_id).first()
+    if unlocked is None:
+        raise NotFound("No such refund request.", code="refund_request_not_found")
     with transaction.atomic():
+        order_locked(unlocked.order_id)  # the lock order: order, request, then the refund's
         asked = _pending_locked(request_id)
         if asked.agent_id == actor.pk:
             raise Forbidden("A refund request is approved by someone other than who made it.",
                             code="self_approval")
         REFUND_REQUEST_STATUS.move(asked, RefundRequestStatus.APPROVED, decided_by=actor,
-                                   decided_at=timezone.now())
-        _refund(asked, actor=actor)
+                                   decided_at=timezone.now(),
+                                   refund=_refund(asked, actor=actor))
+        asked.save(update_fields=["status", "decided_by", "decided_at", "refund"])
         audit_record(actor=actor, action="support_refund.approved", obj=asked,
                      after={"refund_id": asked.refund_id, "amount": str(asked.amount)})
     return asked
@@ -104,11 +118,18 @@ def refund_request_reject(*, request_id: int, actor, note: str) -> SupportRefund
     return asked
 
 
-def _refund(asked: SupportRefundRequest, *, actor) -> None:
-    ending = order_refund(order_id=asked.order_id, ticket_ids=asked.ticket_ids,
-                          reason=asked.reason or NO_REASON, actor=actor)
-    asked.refund = ending.refund
-    asked.save()
+def _refund(asked: SupportRefundRequest, *, actor) -> Refund:
+    return order_refund(order_id=asked.order_id, ticket_ids=asked.ticket_ids,
+                        reason=asked.reason or NO_REASON, actor=actor).refund
+
+
+def _refunded_late(order: Order) -> Decimal:
+    """What support already refunded of the order within the cutoff without a Supervisor:
+    splitting a refund into small ones does not pass the threshold."""
+    return SupportRefundRequest.objects.filter(
+        order=order, within_cutoff=True,
+        status__in=(RefundRequestStatus.PROCESSED, RefundRequestStatus.APPROVED),
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
 
 def _purchaser_check(order: Order, *, email: str, oib: str, verified: bool) -> None:
