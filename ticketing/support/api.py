@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 
 from core.bounds import ITEMS_MAX
 from core.drf import validated
+from core.errors import Forbidden
+from core.pii import mask, mask_email
 from core.roles import HasRole, Role
 from ticketing.serializers import HolderIn
 from ticketing.support.models import (
@@ -79,9 +81,16 @@ class DecisionIn(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
+class MaskedEmail(serializers.CharField):
+    def to_representation(self, value):
+        return mask_email(value) if "@" in (value or "") else mask(value)
+
+
 class TransferRequestOut(serializers.ModelSerializer):
     new_holder_name = serializers.CharField()
     new_holder_oib = serializers.CharField(source="new_holder_oib_masked")
+    new_holder_email = MaskedEmail()
+    requested_by_contact = MaskedEmail(help_text="masked")
     transfer_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
@@ -110,6 +119,7 @@ class RefundRequestIn(serializers.Serializer):
 
 class RefundRequestOut(serializers.ModelSerializer):
     amount = serializers.DecimalField(**MONEY)
+    requester_email = MaskedEmail()
     refund_status = serializers.CharField(source="refund.status", default=None)
 
     class Meta:
@@ -261,6 +271,9 @@ class TicketPrintView(APIView):
             "warning in the X-Print-Warning header and on the page")},
         summary="Print a valid ticket (EMERGENCY REPRINT), logged")
     def get(self, request, ticket_id: int):
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":  # a link from elsewhere
+            raise Forbidden("Print from the support tools, not from a link on another site.",
+                            code="cross_site")
         data = validated(PrintIn, request.query_params)
         printed = prints.ticket_print(agent=request.user, ticket_id=ticket_id, **data)
         response = HttpResponse(printed.pdf, content_type="application/pdf")

@@ -95,3 +95,11 @@ def test_fans_cannot_print(buyer, paid):
     ticket = paid(1).tickets.get()
     assert printed(buyer, ticket).status_code == 403
     assert buyer.get(f"/api/admin/tickets/{ticket.pk}/prints").status_code == 403
+
+
+def test_a_print_link_opened_from_another_site_is_refused(agent, paid):
+    ticket = paid(1).tickets.get()
+    response = agent.get(f"/api/admin/tickets/{ticket.pk}/print", WHY,
+                         HTTP_SEC_FETCH_SITE="cross-site")
+    assert_error(response, 403, "cross_site")
+    assert not PrintLog.objects.exists()

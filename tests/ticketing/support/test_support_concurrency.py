@@ -73,3 +73,26 @@ def test_agents_approving_one_transfer_request_at_once_transfer_it_once(make_use
     assert TransferLog.objects.count() == 1
     asked.refresh_from_db()
     assert asked.status == TransferRequestStatus.COMPLETED
+
+
+def test_a_support_transfer_racing_a_refund_of_the_ticket_never_deadlocks(make_user, shop):  # noqa: F811
+    from tests.ticketing.test_checkout import valid_oib
+    from ticketing.aftersale.services.refunds import order_refund
+
+    agent, supervisor = make_user(roles=[Role.SUPPORT_AGENT]), make_user(roles=[Role.SUPERVISOR])
+    for n in range(5):
+        buyer = make_user()
+        buyer_profile(buyer, oib=valid_oib(8100 + n))
+        ticket = bought(buyer, shop, 1).tickets.get()
+        holder = new_holder(oib=valid_oib(8200 + n), email=f"h{n}@example.com")
+
+        def work(i, ticket=ticket, holder=holder):
+            if i == 0:
+                return transfer_request(agent=agent, ticket_id=ticket.pk,
+                                        requested_by_name="Fan", requested_by_contact="x",
+                                        holder=holder, reason="no app")
+            return order_refund(order_id=ticket.order_id, ticket_ids=[ticket.pk],
+                                reason="race", actor=supervisor)
+
+        outcomes = sorted(outcome(r) for r in run_together(2, work))
+        assert "busy" not in outcomes and "ok" in outcomes, outcomes

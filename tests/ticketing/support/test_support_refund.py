@@ -171,3 +171,51 @@ def test_fans_cannot_ask_or_decide(buyer, paid):
     assert ask(buyer, order).status_code == 403
     assert buyer.get("/api/admin/support/refund-requests").status_code == 403
     assert buyer.post("/api/admin/support/refund-requests/1/approve").status_code == 403
+
+
+def test_small_refunds_within_48_hours_add_up_against_the_threshold(
+        agent, paid, soon, settings, django_capture_on_commit_callbacks):
+    settings.SUPPORT_REFUND_APPROVAL_THRESHOLD = Decimal("50.00")
+    order = paid(2)
+    first, second = order.tickets.order_by("pk")
+    soon(30)
+
+    one = ask(agent, order, django_capture_on_commit_callbacks, reason="ill",
+              ticket_ids=[first.pk]).json()
+    two = ask(agent, order, reason="ill too", ticket_ids=[second.pk]).json()
+
+    assert (one["status"], two["status"]) == ("PROCESSED", "PENDING_APPROVAL")  # 40 + 40 > 50
+
+
+def test_the_matchs_own_cutoff_is_the_one_said(agent, paid, match, soon):
+    order = paid(1)
+    soon(60)
+    match.refresh_from_db()
+    match.after_sale_cutoff_hours = 72
+    match.save(update_fields=["after_sale_cutoff_hours"])
+    body = assert_error(ask(agent, order), 422, "reason_required")
+    assert "less than 72 hours" in body["detail"]
+
+
+def test_an_agent_cannot_approve_through_the_admin_either(
+        client, agent, paid, soon, settings):
+    settings.SUPPORT_REFUND_APPROVAL_THRESHOLD = Decimal("50.00")
+    order = paid(2)
+    soon(30)
+    ask(agent, order, reason="hospital")
+    row = SupportRefundRequest.objects.get()
+    client.force_login(agent.user)
+
+    client.post(reverse("admin:support_supportrefundrequest_changelist"),
+                {"action": "approve", "_selected_action": [row.pk]})
+
+    row.refresh_from_db()
+    assert row.status == RefundRequestStatus.PENDING_APPROVAL and not Refund.objects.exists()
+
+
+def test_only_a_completed_order(agent, paid):
+    from ticketing.models import Order, OrderStatus
+
+    order = paid(1)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
+    assert_error(ask(agent, order), 409, "order_not_completed")

@@ -129,3 +129,34 @@ def test_fans_cannot_use_the_support_transfer(buyer, paid):
     ticket = paid(1).tickets.get()
     assert asked(buyer, ticket).status_code == 403
     assert buyer.get("/api/admin/support/transfer-requests").status_code == 403
+
+
+def test_one_waiting_request_per_ticket_and_none_after_the_ticket_changed(agent, paid, buyer):
+    ticket = paid(1).tickets.get()
+    first = asked(agent, ticket, complete=False).json()
+    assert_error(asked(agent, ticket, complete=False), 409, "transfer_request_pending")
+    assert first["requested_by_contact"].endswith("4567")  # masked
+    assert "+385" not in first["requested_by_contact"]
+
+    own = buyer.post(f"/api/tickets/{ticket.pk}/transfer",
+                     {"holder": new_holder(first_name="Marta", oib=valid_oib(779),
+                                           email="b@example.com")},
+                     format="json")
+    assert own.status_code == 200, own.content
+
+    url = f"/api/admin/support/transfer-requests/{first['id']}/approve"
+    assert_error(agent.post(url), 409, "ticket_changed")
+    assert Ticket.objects.get(pk=ticket.pk).holder_name == "Marta Babić"
+
+
+def test_approval_checks_the_blacklist_again(agent, paid):
+    ticket = paid(1).tickets.get()
+    pending = asked(agent, ticket, complete=False).json()
+    blacklist_entry_create(oib=NEW_OIB, first_name="Bad", last_name="Fan", reason="riot",
+                           source=BlacklistSource.MUP_COURT_BAN, actor=None)
+
+    url = f"/api/admin/support/transfer-requests/{pending['id']}/approve"
+    assert_error(agent.post(url), 403, "blacklisted")
+    assert SupportTransferRequest.objects.get().status == TransferRequestStatus.PENDING
+    reject = f"/api/admin/support/transfer-requests/{pending['id']}/reject"
+    assert_error(agent.post(reject, {"note": ""}, format="json"), 422, "note_required")
