@@ -92,7 +92,7 @@ def main() -> None:
           f"{(len(codes) - 1000) / elapsed:,.0f} scans/s; one scan p50 "
           f"{statistics.median(took) * 1000:.1f} ms, p99 {took[int(len(took) * 0.99)] * 1000:.1f}"
           " ms (20 threads of one process on this host's cores)")
-    again_elapsed, again = run(codes[:1000], "again")
+    _, again = run(codes[:1000], "again")
     again.sort()
     print(f"1,000 repeat scans (refused): p99 {again[int(len(again) * 0.99)] * 1000:.1f} ms")
 

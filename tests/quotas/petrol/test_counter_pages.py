@@ -74,3 +74,11 @@ def test_cancelling_at_the_counter(counter, fan, match, petrol_quota):
     assert b"seats are back" in page.content
     reservation.refresh_from_db()
     assert reservation.status == "CANCELLED"
+
+
+def test_petrol_staff_see_only_the_petrol_view(staff, client):
+    for url in ("/api/admin/quotas", "/api/admin/petrol/quotas", "/api/admin/tickets/search",
+                "/api/admin/blacklist"):
+        assert staff.get(url).status_code == 403, url
+    client.force_login(staff.user)
+    assert client.get("/admin/").context["app_list"] == []  # nothing in Django Admin
