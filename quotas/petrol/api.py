@@ -63,7 +63,7 @@ class PetrolFilterIn(serializers.Serializer):
     created_to = serializers.DateField(required=False)
 
 
-class CancelIn(serializers.Serializer):
+class PetrolCancelIn(serializers.Serializer):
     option = serializers.ChoiceField(["all_unused", "unfulfilled_only"])
 
 
@@ -185,9 +185,9 @@ class PetrolQuotaQrView(APIView):
 class PetrolQuotaCancelView(APIView):
     permission_classes = [MATCH_MANAGER]
 
-    @extend_schema(request=CancelIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=PetrolCancelIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, quota_id: int):
-        option = validated(CancelIn, request.data)["option"]
+        option = validated(PetrolCancelIn, request.data)["option"]
         done = quotas.petrol_quota_cancel(actor=request.user, quota_id=quota_id,
                                           option=option, request=request)
         return Response({"quota_id": done.quota.pk, "status": done.quota.status,
