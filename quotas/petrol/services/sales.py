@@ -110,6 +110,9 @@ def pin_lookup(*, staff, pin: str, request) -> Counter:
         if pin_row.status != PinStatus.ACTIVE:
             raise Conflict(f"This PIN is {pin_row.status}.", code="pin_not_active", field="pin")
         reservation = _live(pin_row)
+        if reservation is not None and reservation.station_id != station.pk:
+            raise Conflict("This PIN is being served at another station.",
+                           code="pin_elsewhere", field="pin")
         if reservation is None:
             until = now + timedelta(minutes=settings.PETROL_RESERVATION_MINUTES)
             claim = claim_reserve_for(quota=found.quota, buyer=found.user,

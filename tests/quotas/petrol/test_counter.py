@@ -168,6 +168,7 @@ def test_another_stations_reservation_is_not_found(staff, make_user, fan, match,
                            email="b@ina.hr")
     assert_error(elsewhere.post(f"{PORTAL}/reservations/{reservation_id}/cancel"), 404,
                  "reservation_not_found")
+    assert_error(lookup(elsewhere, pin), 409, "pin_elsewhere")
 
 
 def test_the_sweep_task_expires_reservations_and_pins(staff, fan, match, petrol_quota):
