@@ -15,8 +15,9 @@ class ExtraBarcode(models.Model):
     barcode = models.CharField(max_length=18, unique=True)
     is_used = models.BooleanField(default=False)
     used_at = models.DateTimeField(null=True, blank=True)
-    assigned_ticket = models.OneToOneField("ticketing.Ticket", null=True, blank=True,
-                                           on_delete=models.SET_NULL, related_name="+")
+    # A ForeignKey: a ticket re-coded again by a transfer has had more than one spare code.
+    assigned_ticket = models.ForeignKey("ticketing.Ticket", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from core.bounds import EMAIL_MAX_LENGTH, ITEMS_MAX, NOTE_MAX_LENGTH
 from core.drf import validated
+from core.errors import Forbidden
 from core.pii import mask
 from core.roles import HasRole, Role
 from payments.models import DebtStatus
@@ -218,6 +219,9 @@ class PinLookupView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT},
                    summary="Look up a fan's PIN: their data, and the seats reserved 20 minutes")
     def get(self, request, pin: str):
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":  # it reserves seats
+            raise Forbidden("Look PINs up from the counter, not from a link on another site.",
+                            code="cross_site")
         return Response(counter_view(sales.pin_lookup(staff=request.user, pin=pin,
                                                       request=request)))
 

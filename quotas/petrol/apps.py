@@ -9,3 +9,6 @@ class PetrolConfig(AppConfig):
     name = "quotas.petrol"
     label = "petrol"
     verbose_name = "Petrol-station sales"
+
+    def ready(self):
+        from quotas.petrol import receivers  # noqa: F401 (signal receivers)

@@ -171,15 +171,18 @@ def quotas_bind_account(user) -> int:
 def quota_for_holder(*, user, quota_id: int) -> Quota:
     """The quota, only for its recipient: anyone else's is 404 like a missing one, so quota
     ids cannot be probed. Reads only."""
-    quota = Quota.objects.select_related("match", "parent").filter(pk=quota_id).first()
-    if quota is None or not is_holder(user, quota):
+    quota = (Quota.objects.select_related("match", "parent")
+             .filter(pk=quota_id, quota_type=QuotaType.STANDARD).first())
+    if quota is None or not is_holder(user, quota):  # Petrol quotas sell only at stations
         raise NotFound("No such quota.", code="quota_not_found")
     return quota
 
 
 def holder_quotas(user):
-    """Every quota and subquota addressed to the user."""
-    return Quota.objects.filter(Q(recipient_user=user) | Q(recipient_email__iexact=user.email))
+    """Every quota and subquota addressed to the user (a Petrol quota's partner has none to
+    claim: those seats sell at the stations)."""
+    return Quota.objects.filter(Q(recipient_user=user) | Q(recipient_email__iexact=user.email),
+                                quota_type=QuotaType.STANDARD)
 
 
 # --- locking and lapsed claims ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -37,6 +38,7 @@ from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
 from seating.services.allocation import Algorithm, Allocation, Hold, allocate, holds_release
+from ticketing import signals
 from ticketing.models import Cart, CartItem, CartStatus, OrderStatus
 from ticketing.selectors import catalog
 from ticketing.services import eligibility
@@ -65,6 +67,20 @@ def tickets_bought(*, user, match: Match) -> int:
                        " WHERE o.buyer_id = %s AND o.match_id = %s AND o.status = %s",
                        [user.pk, match.id, OrderStatus.COMPLETED])
         return cursor.fetchone()[0]
+
+
+def tickets_in_cart(*, user, match: Match) -> int:
+    """What the fan's live cart for the match holds."""
+    return (CartItem.objects.filter(cart__user=user, cart__match=match,
+                                    cart__status=CartStatus.OPEN,
+                                    cart__expires_at__gt=timezone.now())
+            .aggregate(n=Sum("quantity"))["n"] or 0)
+
+
+def tickets_promised(*, user, match: Match) -> int:
+    """Tickets promised to the fan elsewhere (a petrol PIN: `tickets_promised` receivers)."""
+    return sum(n or 0 for _receiver, n in signals.tickets_promised.send(
+        sender=Match, user=user, match_id=match.pk))
 
 
 def _items(cart: Cart) -> list[CartItem]:
@@ -188,7 +204,8 @@ def _check_limits(*, user, match: Match, phase: SalesPhase, phase_limit: int, qu
     then the running phase's own limit for this fan (`phase_limit`). Called under the fan's
     row lock, so parallel adds cannot pass either."""
     limit = settings.MAX_TICKETS_PER_FAN_PER_MATCH
-    already = held + tickets_bought(user=user, match=match)
+    already = held + tickets_bought(user=user, match=match) + tickets_promised(user=user,
+                                                                              match=match)
     if already + quantity > limit:
         raise ValidationFailed(
             f"You can have at most {limit} tickets for this match; you already have "

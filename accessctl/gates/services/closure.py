@@ -14,10 +14,11 @@ from django.utils.dateparse import parse_datetime
 
 from accessctl.gates.models import AttendanceImport, AttendanceUnmatched, UnmatchedReason
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.locks import lock_rows
 from core.tables import malformed, table_read
 from core.transactions import enqueue_on_commit
 from seating.models import Match, MatchStatus
-from seating.services.matches import match_status_change
+from seating.services.matches import match_get, match_status_change
 from ticketing.loyalty.tasks import loyalty_award_task
 from ticketing.models import Ticket, TicketStatus
 from ticketing.services.tickets import BARCODE_DIGITS
@@ -44,10 +45,15 @@ def match_close(*, actor, match_id: int, file_name: str = "", content: bytes | N
     scans = _scans_read(content, file_name) if content is not None else None
     now = timezone.now()
     with transaction.atomic():
+        # The lock order of match changes: the match, then its tickets. A second closure at
+        # the same moment waits here, then finds the match closed.
+        if match_get(match_id=match.pk, lock=True).status == MatchStatus.CLOSED:
+            raise Conflict("This match is closed already; its attendance is in its report.",
+                           code="match_closed")
         record = AttendanceImport.objects.create(match=match, file_name=file_name[:255],
                                                  reason=reason[:500], imported_by=actor)
         if scans is None:
-            record.matched_count = Ticket.objects.filter(
+            record.matched_count = Ticket.objects.filter(  # one conditional UPDATE
                 match=match, status=TicketStatus.VALID).update(
                 status=TicketStatus.ATTENDED, attended_at=now)
             record.total_scanned = record.matched_count
@@ -85,7 +91,12 @@ def _header(names: list[str]) -> list[str]:
 
 
 def _when(raw: str) -> datetime | None:
-    value = parse_datetime(raw.replace("/", "-")) if raw else None
+    """The scan time; None when there is none or it is no real date (the closure's time is
+    used then)."""
+    try:
+        value = parse_datetime(raw.replace("/", "-")) if raw else None
+    except ValueError:
+        return None
     if value is not None and timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
@@ -103,8 +114,9 @@ def _attendance_apply(record: AttendanceImport, scans: dict, now) -> None:
     matched = 0
     for start in range(0, len(well_formed), CHUNK):
         codes = well_formed[start:start + CHUNK]
-        found = {barcode: (pk, status) for pk, barcode, status in Ticket.objects.filter(
-            match=record.match, barcode__in=codes).values_list("pk", "barcode", "status")}
+        found = {t.barcode: (t.pk, t.status) for t in lock_rows(  # a refund waits, or went first
+            Ticket.objects.filter(match=record.match, barcode__in=codes).only(
+                "pk", "barcode", "status"))}
         entering = [Ticket(pk=found[c][0], status=TicketStatus.ATTENDED,
                            attended_at=scans[c] or now)
                     for c in codes if c in found and found[c][1] == TicketStatus.VALID]

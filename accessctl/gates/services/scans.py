@@ -67,8 +67,10 @@ def gate_scan(*, device: GateDevice, match_id: int, code: str, scan_id: str) -> 
     done = GateScan.objects.filter(device=device, scan_id=scan_id).first()
     if done is not None:
         return done  # a retry: the same answer
-    if not Match.objects.filter(pk=match_id, is_deleted=False).exists():
-        raise NotFound("No such match.", code="match_not_found", field="match_id")
+    if not Match.objects.filter(pk=match_id, is_deleted=False,
+                                status__in=(MatchStatus.PUBLISHED, MatchStatus.ACTIVE)).exists():
+        raise NotFound("No such match open for entry (closed matches take no scans).",
+                       code="match_not_found", field="match_id")
     now = timezone.now()
     ticket, reason, message = _judge(code.strip(), match_id, now)
     result = ScanResult.REFUSED if reason else ScanResult.ACCEPTED

@@ -11,20 +11,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from accessctl.models import ViolationAction
 from accessctl.services.check import blacklist_check
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from quotas.models import Quota, QuotaStatus
-from quotas.petrol.models import LIVE_RESERVATION, PetrolPin, PinStatus
+from core.locks import lock_rows
+from quotas.models import ClaimStatus, Quota, QuotaStatus
+from quotas.petrol.models import LIVE_RESERVATION, PetrolPin, PetrolReservation, PinStatus
 from quotas.petrol.services.quotas import petrol_quota_live
 from quotas.services.claims import holders_dump
 from quotas.services.common import free_seats, root_lock
 from seating.models import MatchStatus
-from ticketing.services.cart import fan_lock, tickets_bought
+from ticketing.services.cart import fan_lock, tickets_bought, tickets_in_cart
 from ticketing.services.holders import claim_holders_resolve
 
 PIN_ATTEMPTS = 20  # draws of a free PIN before giving up (100,000 codes, few live at once)
@@ -61,10 +62,18 @@ def pin_generate(*, user, match_id: int, holders: list[dict], request=None) -> P
     return pin
 
 
+def held_at_counter(now):
+    """For a PIN queryset: the PIN has a reservation whose seats are still held (its claim
+    ACTIVE and unexpired), whatever the sweep has recorded yet."""
+    return Exists(PetrolReservation.objects.filter(
+        pin=OuterRef("pk"), status__in=LIVE_RESERVATION, claim__status=ClaimStatus.ACTIVE,
+        claim__expires_at__gt=now))
+
+
 def pins_pending(quota: Quota, now):
-    """Live PINs whose seats are promised but not yet reserved at a counter."""
+    """Live PINs whose seats are promised but not held at a counter."""
     return (PetrolPin.objects.filter(quota=quota, status=PinStatus.ACTIVE, expires_at__gt=now)
-            .exclude(reservations__status__in=LIVE_RESERVATION))
+            .exclude(held_at_counter(now)))
 
 
 def petrol_available(quota: Quota, now) -> int:
@@ -78,7 +87,8 @@ def _fan_limit_check(user, quota: Quota, quantity: int, now) -> None:
     promised = (PetrolPin.objects.filter(user=user, match_id=quota.match_id,
                                          status=PinStatus.ACTIVE, expires_at__gt=now)
                 .aggregate(n=Sum("quantity"))["n"] or 0)
-    already = tickets_bought(user=user, match=quota.match) + promised
+    already = (tickets_bought(user=user, match=quota.match) + promised
+               + tickets_in_cart(user=user, match=quota.match))
     if already + quantity > limit:
         raise ValidationFailed(f"You can have at most {limit} tickets for this match; you "
                                f"already have {already} (PINs included).",
@@ -101,11 +111,15 @@ def _pin_insert(*, user, quota: Quota, quantity: int, people: list[dict],
 
 
 def pins_expire(*, now=None) -> int:
-    """The sweep: ACTIVE PINs past their expiry (with no live reservation) become EXPIRED."""
+    """The sweep: ACTIVE PINs past their expiry whose seats no counter holds become EXPIRED.
+    The rows are locked (a lookup reserving one holds its lock), others' skipped."""
     now = now or timezone.now()
-    return (PetrolPin.objects.filter(status=PinStatus.ACTIVE, expires_at__lte=now)
-            .exclude(Q(reservations__status__in=LIVE_RESERVATION))
-            .update(status=PinStatus.EXPIRED))
+    with transaction.atomic():
+        lapsed = lock_rows(PetrolPin.objects.filter(status=PinStatus.ACTIVE,
+                                                    expires_at__lte=now)
+                           .exclude(held_at_counter(now)), skip_locked=True)
+        return PetrolPin.objects.filter(pk__in=[p.pk for p in lapsed]).update(
+            status=PinStatus.EXPIRED)
 
 
 def pins_of(*, user, match_id: int | None = None):

@@ -113,6 +113,9 @@ def pin_lookup(*, staff, pin: str, request) -> Counter:
         if reservation is not None and reservation.station_id != station.pk:
             raise Conflict("This PIN is being served at another station.",
                            code="pin_elsewhere", field="pin")
+        if reservation is None and pin_row.expires_at <= now:
+            raise NotFound("This PIN has expired: the fan makes a new one in the app.",
+                           code="pin_not_found", field="pin")
         if reservation is None:
             until = now + timedelta(minutes=settings.PETROL_RESERVATION_MINUTES)
             claim = claim_reserve_for(quota=found.quota, buyer=found.user,
@@ -136,9 +139,10 @@ def counter(reservation: PetrolReservation) -> Counter:
 
 
 def counter_at(*, staff, reservation_id: int) -> Counter:
-    """A reservation of the staff member's station, for its page (404 elsewhere)."""
-    found = PetrolReservation.objects.filter(pk=reservation_id,
-                                             station=staff_station(staff)).first()
+    """A live reservation of the staff member's station, for its page (404 elsewhere and once
+    it is over: the fan's data is shown only while they are at the counter)."""
+    found = PetrolReservation.objects.filter(pk=reservation_id, station=staff_station(staff),
+                                             status__in=LIVE_RESERVATION).first()
     if found is None:
         raise NotFound("No such reservation at this station.", code="reservation_not_found")
     return counter(found)

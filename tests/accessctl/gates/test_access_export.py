@@ -55,7 +55,7 @@ def test_a_second_export_sends_the_same_spares_topped_up(match_manager, match, s
 
 
 def test_tickets_issued_or_transferred_after_the_export_take_spare_codes(
-        match_manager, match, paid, buyer, settings):
+        match_manager, match, paid, buyer, settings, django_capture_on_commit_callbacks):
     settings.ACCESS_EXPORT_EXTRA_CODES = 10
     spares = {r[0] for r in cells(export(match_manager, match))[1:]}
 
@@ -67,11 +67,13 @@ def test_tickets_issued_or_transferred_after_the_export_take_spare_codes(
     assert {e.assigned_ticket_id for e in used} == set(order.tickets.values_list("pk",
                                                                                  flat=True))
     ticket = order.tickets.order_by("pk").last()
-    response = buyer.post(f"/api/tickets/{ticket.pk}/transfer", {"holder": new_holder()},
-                          format="json")
+    with django_capture_on_commit_callbacks(execute=True):  # the spare's ticket is written
+        response = buyer.post(f"/api/tickets/{ticket.pk}/transfer", {"holder": new_holder()},
+                              format="json")
     assert response.status_code == 200, response.content
     ticket.refresh_from_db()
     assert ticket.barcode in spares - issued
+    assert ExtraBarcode.objects.filter(assigned_ticket=ticket).count() == 2  # both its codes
 
 
 def test_only_match_managers_export(buyer, make_user, back_office, match):

@@ -97,7 +97,7 @@ def test_refusals_say_why(gate, match, paid, buyer):
     refunded = scan(gate, match.pk, qr_rotating_payload(first, now), "a")
     assert (refunded["reason"], refunded["message"]) == ("TICKET_ENDED",
                                                          "This ticket was refunded.")
-    other = make_match(home_team="Dinamo")
+    other = make_match(home_team="Dinamo", status="PUBLISHED")
     wrong = scan(gate, other.pk, qr_rotating_payload(second, now), "b")
     assert wrong["reason"] == "WRONG_MATCH" and str(match) in wrong["message"]
     old_code = qr_rotating_payload(third, now)
@@ -134,3 +134,14 @@ def test_a_device_checks_codes_offline_with_the_match_key(gate, match, paid):
                     hashlib.sha256).hexdigest()[:16]
 
     assert mine == signature and key["step_seconds"] == 30
+
+
+def test_a_closed_match_takes_no_scans(gate, match, paid):
+    from seating.models import Match, MatchStatus
+
+    ticket = paid(1).tickets.get()
+    Match.objects.filter(pk=match.pk).update(status=MatchStatus.CLOSED)
+    response = gate.post("/api/gate/scan", {"match_id": match.pk, "code": qr_rotating_payload(
+        ticket, timezone.now()), "scan_id": "late"}, format="json")
+    assert response.status_code == 404
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.VALID

@@ -74,7 +74,8 @@ def test_the_attendance_file_marks_tickets_and_reports_the_rest(
 
 def test_a_csv_from_a_spreadsheet_program_works_too(match_manager, match, paid):
     ticket = paid(1).tickets.get()
-    content = f"\ufeffbarcode;scanned_at\r\n{ticket.barcode};2026-12-20 19:45\r\n".encode()
+    content = (f"\ufeffbarcode;scanned_at\r\n{ticket.barcode};2026-02-30 19:45\r\n"
+               "123;not a date\r\n").encode()  # no such day: the closure's time is used
 
     response = close(match_manager, match, content, name="scans.csv")
 

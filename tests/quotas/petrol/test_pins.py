@@ -93,3 +93,30 @@ def test_four_tickets_per_match_counting_live_pins(fan, match, petrol_quota):
 
 def test_no_petrol_quota_no_pin(fan, match):
     assert_error(generate(fan, match, {"holders": holders(1)}), 404, "petrol_sales_closed")
+
+
+def test_pins_and_the_cart_share_the_four_tickets(fan):
+    from seating.models import ConfigStatus
+    from tests.ticketing.test_cart import add, on_sale_match, seated_zone
+    from ticketing.services.cart import tickets_in_cart
+
+    match = on_sale_match(stadium_config_status=ConfigStatus.VALIDATED)
+    _, petrol_sector = seated_zone(match, code="P1")
+    shop_zone, _ = seated_zone(match, code="S1")
+    make_petrol_quota(match, quantity=6, sectors=[petrol_sector.pk])
+    pin_of(fan, match, 3)
+
+    refused = add(fan, match, shop_zone, 2)
+
+    assert refused.json()["error"] == "ticket_limit_reached", refused.content
+    assert add(fan, match, shop_zone, 1).status_code == 201
+    assert tickets_in_cart(user=fan.user, match=match) == 1
+    assert_error(generate(fan, match, {"holders": holders(1)}), 422, "ticket_limit_reached")
+
+
+def test_the_petrol_partner_cannot_claim_the_quota_in_the_portal(login, match, petrol_quota):
+    from tests.quotas.petrol.conftest import PARTNER
+
+    partner = login(PARTNER)
+    assert partner.get(f"/api/quota-portal/quotas/{petrol_quota.pk}").status_code == 404
+    assert partner.get("/api/quota-portal/dashboard").json()["quotas"] == []
