@@ -97,3 +97,19 @@ def host_speed(rounds: int = 3000) -> str:
     stolen = (steal1 - steal0) / max(1, total1 - total0) * 100
     return (f"host speed: SELECT 1 costs {client:.0f} us here + {server:.0f} us in PostgreSQL, "
             f"{stolen:.0f} % stolen by the hypervisor ({os.cpu_count()} cores)")
+
+
+def django_bench(*, name: str, db_name: str = "ticketing_bench",
+                 redis_url: str = "redis://127.0.0.1:6379/10", **extra: str) -> None:
+    """Production settings on a fresh `db_name` and Redis DB, Django set up, the audit log
+    quiet: the start of a benchmark that builds its own data."""
+    os.environ.update(production_env(db_name=db_name, redis_url=redis_url,
+                                     cache_prefix=f"bench-{name}",
+                                     sso_key_file=Path(f"/tmp/bench-{name}-sso.pem"), **extra))
+    recreate_database(db_name, redis_url)
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("audit").setLevel(logging.WARNING)

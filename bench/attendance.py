@@ -13,7 +13,6 @@ the closure). Prints the time, rows/s and the counts, and checks them.
 """
 
 import io
-import os
 import sys
 import time
 from datetime import timedelta
@@ -23,10 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _setup import production_env, recreate_database  # noqa: E402
+from _setup import django_bench  # noqa: E402
 
-DB_NAME = "ticketing_bench"
-REDIS_URL = "redis://127.0.0.1:6379/10"
 TARGET_SECONDS = 30
 
 
@@ -53,16 +50,7 @@ def attendance_file(barcodes: list[str], refunded: list[str]) -> bytes:
 
 def main() -> None:
     orders_wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 17_500
-    os.environ.update(production_env(
-        db_name=DB_NAME, redis_url=REDIS_URL, cache_prefix="bench-attendance",
-        sso_key_file=Path("/tmp/bench-attendance-sso.pem"), CELERY_TASK_ALWAYS_EAGER="false"))
-    recreate_database(DB_NAME, REDIS_URL)
-    import django
-
-    django.setup()
-    import logging
-
-    logging.getLogger("audit").setLevel(logging.WARNING)
+    django_bench(name="attendance", CELERY_TASK_ALWAYS_EAGER="false")
     from match_cancel import sold_out_match
 
     from accessctl.gates.services.closure import match_close

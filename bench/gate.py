@@ -12,7 +12,6 @@ scanned again (refused: already entered). Prints scans/s and the p50 / p99 of on
 checks that every ticket entered exactly once.
 """
 
-import os
 import statistics
 import sys
 import time
@@ -23,25 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _setup import production_env, recreate_database  # noqa: E402
+from _setup import django_bench  # noqa: E402
 
-DB_NAME = "ticketing_bench"
-REDIS_URL = "redis://127.0.0.1:6379/10"
 GATES = 20
 
 
 def main() -> None:
     orders_wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 17_500
-    os.environ.update(production_env(
-        db_name=DB_NAME, redis_url=REDIS_URL, cache_prefix="bench-gate",
-        sso_key_file=Path("/tmp/bench-gate-sso.pem"), CELERY_TASK_ALWAYS_EAGER="false"))
-    recreate_database(DB_NAME, REDIS_URL)
-    import django
-
-    django.setup()
-    import logging
-
-    logging.getLogger("audit").setLevel(logging.WARNING)
+    django_bench(name="gate", CELERY_TASK_ALWAYS_EAGER="false")
     from django.db import connection
     from django.utils import timezone
     from match_cancel import sold_out_match

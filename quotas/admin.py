@@ -68,7 +68,7 @@ def _portal_url(quota: Quota) -> str:
 
 # --- quotas -----------------------------------------------------------------------------------
 
-def _seat_count(*statuses: str, delegated: bool = False):
+def seat_count_subquery(*statuses: str, delegated: bool = False):
     """A correlated COUNT per quota row (no joins multiplying rows, one query for the page):
     a root's own seats (not delegated), a subquota's delegated ones; or a root's delegated."""
     if delegated:
@@ -144,10 +144,10 @@ class QuotaAdmin(ImportMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Petrol quotas have their own section (quotas.petrol.admin), made and cancelled there.
         return super().get_queryset(request).filter(quota_type=QuotaType.STANDARD).annotate(
-            n_allocated=_seat_count(QuotaSeatStatus.ALLOCATED),
-            n_reserved=_seat_count(QuotaSeatStatus.RESERVED),
-            n_sold=_seat_count(QuotaSeatStatus.SOLD),
-            n_delegated=_seat_count(delegated=True))
+            n_allocated=seat_count_subquery(QuotaSeatStatus.ALLOCATED),
+            n_reserved=seat_count_subquery(QuotaSeatStatus.RESERVED),
+            n_sold=seat_count_subquery(QuotaSeatStatus.SOLD),
+            n_delegated=seat_count_subquery(delegated=True))
 
     def get_inlines(self, request, obj):
         if obj is None:

@@ -42,9 +42,9 @@ class CloseForm(forms.Form):
 
 
 def _form_page(model_admin, request, form, title: str, button: str):
-    return TemplateResponse(request, "admin/gates/form.html", {
+    return TemplateResponse(request, "admin/service_form.html", {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-        "title": title, "form": form, "button": button})
+        "title": title, "form": form, "button": button, "intro": ""})
 
 
 @admin.register(BarcodeExportLog)

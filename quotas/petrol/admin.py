@@ -12,6 +12,8 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
+from quotas.admin import seat_count_subquery
+from quotas.models import QuotaSeatStatus
 from quotas.petrol.models import (
     PetrolPin,
     PetrolQuota,
@@ -22,7 +24,6 @@ from quotas.petrol.models import (
 )
 from quotas.petrol.services import quotas
 from quotas.services.cancellation import OPTIONS, cancellation_preview
-from quotas.services.common import seat_counts
 from quotas.services.creation import OPEN_MATCH_STATUSES
 from seating.models import Match, MatchSector, MatchSectorStatus
 
@@ -54,8 +55,13 @@ class PetrolQuotaAdmin(admin.ModelAdmin):
                        "deeplink", "station_qr")
     fields = readonly_fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_sold=seat_count_subquery(QuotaSeatStatus.SOLD))
+
+    @admin.display(description="sold", ordering="n_sold")
     def sold(self, quota):
-        return seat_counts(quota)["SOLD"]
+        return quota.n_sold
 
     @admin.display(description="QR")
     def qr_link(self, quota):
@@ -113,9 +119,11 @@ class PetrolQuotaAdmin(admin.ModelAdmin):
                                   "code for the stations.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:petrol_petrolquota_change",
                                                     args=[quota.pk]))
-        return TemplateResponse(request, "admin/petrol/form.html", {
+        return TemplateResponse(request, "admin/service_form.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
-            "title": "Add Petrol quota", "form": form, "button": "Create"})
+            "title": "Add Petrol quota", "form": form, "button": "Create",
+            "intro": "The match's Petrol quota: deferred payment (the partner owes what its "
+                     "stations take), no subquotas, no transfers. One per match."})
 
     def cancel_view(self, request, quota_id: int):
         if not self.has_view_permission(request) or not self.has_add_permission(request):

@@ -40,7 +40,7 @@ from quotas.petrol.models import (
     ReservationStatus,
 )
 from quotas.services.claims import claim_complete_for, claim_reserve_for, holders_load
-from quotas.services.common import claim_release, root_lock
+from quotas.services.common import claim_release, recipient_account, root_lock
 
 
 @dataclass
@@ -277,9 +277,8 @@ def _partner_account(quota: Quota):
     a password, the first time a station sells)."""
     if quota.recipient_user_id:
         return quota.recipient_user
-    users = get_user_model().objects
-    account = users.filter(email__iexact=quota.recipient_email).first()
-    if account is None:
-        account = users.create_user(quota.recipient_email)  # no password: it never signs in
+    account = recipient_account(quota.recipient_email)
+    if account is None:  # no password: it never signs in
+        account = get_user_model().objects.create_user(quota.recipient_email)
     Quota.objects.filter(pk=quota.pk).update(recipient_user=account)
     return account
