@@ -57,6 +57,14 @@ def _clean_cache():
 
 
 @pytest.fixture
+def refusals_in_memory(settings):
+    """The in-memory channel layer, for tests of refused connections: they never reach a
+    group, and a refused consumer is stopped mid-receive (`connect_and_drop` in
+    tests/ticketing/test_user_events_ws.py)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
 def email_templates(db):
     """The migration-seeded templates, restored for transactional tests (a flush removes them)."""
     from django.apps import apps

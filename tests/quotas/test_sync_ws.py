@@ -88,7 +88,7 @@ def test_the_app_subscribes_with_its_access_token(quota, login):
     pytest.param("intruder@example.com", 4404, id="someone else, as a missing quota"),
     pytest.param(None, 4401, id="signed out"),
 ])
-def test_it_refuses_anyone_but_a_holder(quota, who, code):
+def test_it_refuses_anyone_but_a_holder(quota, who, code, refusals_in_memory):
     cookie = session_cookie(who) if who else None
 
     async def scenario():
@@ -97,7 +97,7 @@ def test_it_refuses_anyone_but_a_holder(quota, who, code):
     assert run(scenario) == (False, code)
 
 
-def test_it_refuses_a_quota_that_does_not_exist(db):
+def test_it_refuses_a_quota_that_does_not_exist(db, refusals_in_memory):
     cookie = session_cookie(HOLDER_EMAIL)
 
     async def scenario():
@@ -106,7 +106,7 @@ def test_it_refuses_a_quota_that_does_not_exist(db):
     assert run(scenario) == (False, 4404)
 
 
-def test_it_refuses_a_holder_cookie_sent_from_another_site(quota):
+def test_it_refuses_a_holder_cookie_sent_from_another_site(quota, refusals_in_memory):
     cookie = session_cookie(HOLDER_EMAIL)
 
     async def scenario():
