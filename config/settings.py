@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "ticketing.aftersale",
     "ticketing.support",
     "ticketing.loyalty",
+    "ticketing.invoicing",
     "seating",
     "queueing",
     "payments",
@@ -353,6 +354,23 @@ FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
 FCM_API_URL = env.str("FCM_API_URL", default="https://fcm.googleapis.com")
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=5.0)
+
+# --- e-računi (invoices, credit notes, payment offers) ---------------------------------------
+# Without the three credentials the platform sells as usual and documents wait as DRAFT; they
+# are sent (documents_resend) once the credentials are set.
+ERACUNI_API_URL = env.str("ERACUNI_API_URL", default="https://e-racuni.com/WebServicesHR/API")
+ERACUNI_USERNAME = env.str("ERACUNI_USERNAME", default="")
+ERACUNI_PW = env.str("ERACUNI_PW", default="")
+ERACUNI_TOKEN = env.str("ERACUNI_TOKEN", default="")
+ERACUNI_TIMEOUT_SECONDS = env.float("ERACUNI_TIMEOUT_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE |= {
+    "eracuni-poll": {"task": "ticketing.invoicing.tasks.documents_poll", "schedule": 300.0},
+    "eracuni-resend": {"task": "ticketing.invoicing.tasks.documents_resend", "schedule": 300.0},
+    "invoices-missing": {"task": "ticketing.invoicing.tasks.invoices_missing",
+                         "schedule": 900.0},
+    "payment-offers-overdue": {"task": "ticketing.invoicing.tasks.payment_offers_overdue",
+                               "schedule": 3600.0},
+}
 
 # --- Business rules ---------------------------------------------------------------------------
 MAX_SAVED_PROFILES = 10

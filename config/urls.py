@@ -27,6 +27,7 @@ api_patterns = [
     path("", include("ticketing.aftersale.urls")),
     path("", include("ticketing.support.urls")),
     path("", include("ticketing.loyalty.urls")),
+    path("", include("ticketing.invoicing.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),
     path("", include("queueing.urls")),

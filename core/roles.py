@@ -13,8 +13,10 @@ class Role:
     SUPPORT_AGENT = "Support Agent"
     SUPERVISOR = "Supervisor"
     PETROL_STAFF = "Petrol Staff"
+    FINANCE = "Finance"  # debtors, payment offers, e-računi documents, the financial report
 
-    ALL = (SUPER_ADMIN, MATCH_MANAGER, QUOTA_MANAGER, SUPPORT_AGENT, SUPERVISOR, PETROL_STAFF)
+    ALL = (SUPER_ADMIN, MATCH_MANAGER, QUOTA_MANAGER, SUPPORT_AGENT, SUPERVISOR, PETROL_STAFF,
+           FINANCE)
 
 
 # app_label.model -> permission actions, per role. Later apps add their models here.
@@ -89,6 +91,16 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "support.printlog": ("view",),
     },
     Role.PETROL_STAFF: {},
+    Role.FINANCE: {
+        "invoicing.debtor": ("view", "add", "change"),
+        "invoicing.paymentoffer": ("view",),
+        "invoicing.eracunidocument": ("view",),
+        "payments.debt": ("view",),
+        "payments.payment": ("view",),
+        "payments.refund": ("view",),
+        "ticketing.order": ("view",),
+        "seating.match": ("view",),
+    },
 }
 
 

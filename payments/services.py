@@ -23,12 +23,13 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.locks import lock_first, lock_one
+from core.locks import lock_first, lock_one, lock_rows
 from core.sql import db_datetime, insert_rows, marks
 from payments import signals
 from payments.models import (
     PAYMENT_STATUS,
     Debt,
+    DebtStatus,
     Payment,
     PaymentStatus,
     Provider,
@@ -262,3 +263,20 @@ def debt_record(*, debtor, reference: str, amount: Decimal, description: str,
                      after={"reference": reference, "amount": str(debt.amount),
                             "debtor_id": debtor.pk})
     return debt
+
+
+def debts_settle(*, debt_ids: list[int], actor, reference: str) -> int:
+    """Mark OPEN debts paid (a payment offer was paid, `reference` says which); returns how
+    many were settled. Debts credited in full meanwhile stay CREDITED."""
+    now, settled = timezone.now(), 0
+    for debt in lock_rows(Debt.objects.filter(pk__in=debt_ids)):
+        if debt.status != DebtStatus.OPEN:
+            continue
+        debt.status, debt.settled_at = DebtStatus.SETTLED, now
+        debt.save(update_fields=["status", "settled_at"])
+        audit_record(actor=actor, action="debt.settled", obj=debt,
+                     before={"status": DebtStatus.OPEN},
+                     after={"status": DebtStatus.SETTLED, "by": reference,
+                            "owed": str(debt.owed_amount)})
+        settled += 1
+    return settled

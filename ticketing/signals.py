@@ -11,3 +11,7 @@ barcodes_wanted = Signal()
 # tickets of the match are promised to the fan elsewhere (live petrol PINs), counted against
 # MAX_TICKETS_PER_FAN_PER_MATCH.
 tickets_promised = Signal()
+
+# Sent with `order_id` once an order's completion commits (a sale or a quota claim): invoicing
+# queues its invoice.
+order_completed = Signal()

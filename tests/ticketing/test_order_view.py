@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db
 local_payments, buyer, match, zone = base.local_payments, base.buyer, base.match, base.zone
 
 
+def documented_invoice(order: Order) -> dict | None:
+    invoice = order.documents.filter(document_type="INVOICE").first()
+    return invoice and {"number": invoice.e_racuni_number, "status": invoice.status,
+                        "pdf_url": invoice.public_url}
+
+
 def as_documented(order_id: int) -> dict:
     """The order as `OrderOut` renders it from the models."""
     order = Order.objects.select_related("match").get(pk=order_id)
@@ -39,6 +45,7 @@ def as_documented(order_id: int) -> dict:
                          if p.idempotency_key == order.payment_idempotency_key), None),
         "refunded_amount": refunded,
         "refund_status": refund_state(order, refunded),
+        "invoice": documented_invoice(order),
     }).data
     return json.loads(JSONRenderer().render(data))
 
@@ -93,14 +100,14 @@ def test_a_partial_refund_shows_its_amount_and_status(
 
 
 @pytest.mark.parametrize("quantity", [1, 4])
-def test_the_order_is_read_in_four_queries_whatever_its_size(
+def test_the_order_is_read_in_five_queries_whatever_its_size(
         quantity, buyer, match, zone, django_capture_on_commit_callbacks,
         django_assert_num_queries):
     order = ordered(buyer, match, zone, quantity)
     pay(buyer, order, django_capture_on_commit_callbacks)
 
-    # the session, the order, its items with their tickets, its payments
-    with django_assert_num_queries(4):
+    # the session, the order, its items with their tickets, its payments, its invoice
+    with django_assert_num_queries(5):
         body = buyer.get(f"/api/orders/{order.id}").json()
 
     assert len(body["tickets"]) == quantity

@@ -18,6 +18,7 @@ from core.bounds import ITEMS_MAX
 from core.drf import validated
 from core.pii import mask
 from payments.models import Payment
+from ticketing.invoicing.selectors import order_invoice
 from ticketing.models import Order, OrderItem, RefundState, TicketStatus
 from ticketing.selectors.orders import OrderLine, order_lines, order_payments
 from ticketing.serializers import HolderIn
@@ -69,6 +70,12 @@ class PaymentOut(serializers.Serializer):
     failure_message = serializers.CharField()
 
 
+class InvoiceOut(serializers.Serializer):
+    number = serializers.CharField(help_text="e-računi's number; empty until it is issued")
+    status = serializers.CharField(help_text="DRAFT, SENT, FISCALIZED or CANCELLED")
+    pdf_url = serializers.CharField(help_text="The invoice PDF at e-računi; empty until issued")
+
+
 class OrderOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -89,6 +96,7 @@ class OrderOut(serializers.Serializer):
     refunded_amount = serializers.DecimalField(**MONEY)
     refund_status = serializers.ChoiceField(RefundState.choices,
                                             help_text="How much of the order was given back")
+    invoice = InvoiceOut(allow_null=True, help_text="Once the order is paid (E9-F7)")
 
 
 class CheckoutPaymentOut(serializers.Serializer):
@@ -182,6 +190,7 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None,
                                        == order.payment_idempotency_key), None)),
         "refunded_amount": _money(refunded),
         "refund_status": refund_state(order, refunded),
+        "invoice": None if new_items is not None else order_invoice(order.pk),
     }
 
 

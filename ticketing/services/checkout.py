@@ -74,6 +74,7 @@ from ticketing.models import (
 from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue
+from ticketing.signals import order_completed
 
 ORDER_STATUS = StatusMachine("order", {
     OrderStatus.PENDING_PAYMENT: {OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.EXPIRED},
@@ -427,6 +428,9 @@ def _notify_completed(order: Order, *, buyer, name: str, match: str, ticket_coun
                   data={"order_id": order_id})
 
     transaction.on_commit(notify)
+    # invoicing queues the invoice; the sweep `invoices_missing` redoes one lost here
+    transaction.on_commit(lambda: order_completed.send(sender=Order, order_id=int(order_id)),
+                          robust=True)
 
 
 def order_payment_succeeded(*, payment: Payment) -> Order | None:
