@@ -14,6 +14,8 @@ import pytest
 from tests.payments.conftest import closed_port  # noqa: F401 (fixture)
 from tests.quotas.conftest import HOLDER_EMAIL, make_quota, numbered_match
 from tests.quotas.test_claims import claimed_to_holders
+from tests.ticketing.aftersale.conftest import paid, supervisor  # noqa: F401 (fixtures)
+from tests.ticketing.test_checkout import buyer, buyer_profile, local_payments  # noqa: F401
 from ticketing.models import Order
 
 USERNAME, PASSWORD, TOKEN = "HNS", "s3cret", "0123456789ABCDEF0123456789ABCDEF"
@@ -96,7 +98,7 @@ def eracuni(settings):
     server.lock = threading.Lock()
     server.requests, server.documents, server.faults, server.next_id = [], {}, {}, 0
     server.slow_seconds = 1.5
-    server.login = (USERNAME, hashlib.md5(PASSWORD.encode()).hexdigest(), TOKEN)  # noqa: S324
+    server.login = (USERNAME, hashlib.md5(PASSWORD.encode()).hexdigest(), TOKEN)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

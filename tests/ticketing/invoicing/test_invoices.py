@@ -9,8 +9,6 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from payments.models import Refund
-from tests.ticketing.aftersale.conftest import paid, supervisor  # noqa: F401 (fixtures)
-from tests.ticketing.test_checkout import buyer, buyer_profile, local_payments  # noqa: F401
 from ticketing.aftersale.services.refunds import order_refund
 from ticketing.invoicing import tasks
 from ticketing.invoicing.models import DocumentStatus, DocumentType, EracuniDocument
