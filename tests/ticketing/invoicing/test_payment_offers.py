@@ -119,7 +119,7 @@ def test_an_order_is_in_one_open_offer_at_most_until_that_one_is_cancelled(
 
 def test_a_sent_offer_past_its_due_date_becomes_overdue(
         eracuni, deferred_orders, finance, django_capture_on_commit_callbacks):
-    [order] = deferred_orders(1)
+    deferred_orders(1)
     debtor = debtor_for(deferred_orders.holder.user)
     body = offer(finance, django_capture_on_commit_callbacks, debtor_id=debtor.pk).json()
     PaymentOffer.objects.filter(pk=body["id"]).update(
