@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "ticketing.support",
     "ticketing.loyalty",
     "ticketing.invoicing",
+    "ticketing.wallet",
     "seating",
     "queueing",
     "payments",
@@ -371,6 +372,18 @@ CELERY_BEAT_SCHEDULE |= {
     "payment-offers-overdue": {"task": "ticketing.invoicing.tasks.payment_offers_overdue",
                                "schedule": 3600.0},
 }
+
+# --- Wallet passes (E9-F4): unset, the pass endpoints answer 503 ------------------------------
+WALLET_ORGANIZATION_NAME = env.str("WALLET_ORGANIZATION_NAME", default="HNS")
+APPLE_WALLET_CERT_FILE = env.str("APPLE_WALLET_CERT_FILE", default="")  # pass type ID cert, PEM
+APPLE_WALLET_KEY_FILE = env.str("APPLE_WALLET_KEY_FILE", default="")  # its private key, PEM
+APPLE_WALLET_KEY_PASSWORD = env.str("APPLE_WALLET_KEY_PASSWORD", default="")
+APPLE_WALLET_WWDR_FILE = env.str("APPLE_WALLET_WWDR_FILE", default="")  # Apple WWDR G4, PEM
+APPLE_WALLET_PASS_TYPE_ID = env.str("APPLE_WALLET_PASS_TYPE_ID", default="")
+APPLE_WALLET_TEAM_ID = env.str("APPLE_WALLET_TEAM_ID", default="")
+GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_WALLET_ISSUER_ID = env.str("GOOGLE_WALLET_ISSUER_ID", default="")
+GOOGLE_WALLET_ORIGINS = env.list("GOOGLE_WALLET_ORIGINS", default=[])
 
 # --- Business rules ---------------------------------------------------------------------------
 MAX_SAVED_PROFILES = 10

@@ -28,6 +28,7 @@ api_patterns = [
     path("", include("ticketing.support.urls")),
     path("", include("ticketing.loyalty.urls")),
     path("", include("ticketing.invoicing.urls")),
+    path("", include("ticketing.wallet.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),
     path("", include("queueing.urls")),
