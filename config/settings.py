@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "ticketing.loyalty",
     "ticketing.invoicing",
     "ticketing.wallet",
+    "ticketing.external_tickets",
     "seating",
     "queueing",
     "payments",
@@ -385,6 +386,12 @@ GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE
 GOOGLE_WALLET_ISSUER_ID = env.str("GOOGLE_WALLET_ISSUER_ID", default="")
 GOOGLE_WALLET_ORIGINS = env.list("GOOGLE_WALLET_ORIGINS", default=[])
 
+# --- Away-match PDF tickets (E9-F6) ----------------------------------------------------------
+PDF_TICKET_MAX_BYTES = 5_000_000  # one PDF
+PDF_TICKET_MAX_FILES = 2000  # PDFs in one upload (a zip's entries count)
+PDF_TICKET_MAX_UNZIPPED = 200_000_000  # what an uploaded zip may unpack to
+PDF_TICKET_LINK_DAYS = env.int("PDF_TICKET_LINK_DAYS", default=30)  # the holder's emailed link
+
 # --- Business rules ---------------------------------------------------------------------------
 MAX_SAVED_PROFILES = 10
 DEFAULT_PROFILE_MIN_AGE = 18
@@ -440,6 +447,11 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files only the people they belong to may fetch, through a view that checks (away-match
+    # PDF tickets): never under MEDIA_URL, never served by the web server.
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": env.str("PRIVATE_MEDIA_ROOT",
+                                                default=str(BASE_DIR / "var" / "private"))}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
+from ticketing.external_tickets.views import holder_pdf
 
 
 def docs_only(view):
@@ -29,6 +30,7 @@ api_patterns = [
     path("", include("ticketing.loyalty.urls")),
     path("", include("ticketing.invoicing.urls")),
     path("", include("ticketing.wallet.urls")),
+    path("", include("ticketing.external_tickets.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),
     path("", include("queueing.urls")),
@@ -50,6 +52,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("portal/", include("quotas.portal_urls")),
     path("petrol/", include("quotas.petrol.page_urls")),
+    path("tickets/pdf/<str:token>", holder_pdf, name="ticket-pdf-link"),
 ]
 
 handler404 = "core.exceptions.not_found"

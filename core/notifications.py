@@ -48,6 +48,7 @@ class TemplateKey:
     CANCELLATION_CONFIRMATION = "cancellation_confirmation"
     TICKET_TRANSFERRED_AWAY = "ticket_transferred_away"
     SEAT_CHANGE = "seat_change"
+    EXTERNAL_TICKET = "external_ticket"
 
 
 def _active_subject(template_key: str) -> str | None:

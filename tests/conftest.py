@@ -69,7 +69,8 @@ def email_templates(db):
     """The migration-seeded templates, restored for transactional tests (a flush removes them)."""
     from django.apps import apps
 
-    for name in ("0005_email_templates", "0007_after_sale_email_templates"):
+    for name in ("0005_email_templates", "0007_after_sale_email_templates",
+                 "0008_external_ticket_email"):
         [seed] = importlib.import_module(f"core.migrations.{name}").Migration.operations
         seed.code(apps, None)
 

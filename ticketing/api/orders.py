@@ -205,6 +205,10 @@ def _ticket_data(view: ticket_service.TicketView) -> dict:
         data["sector"] = {"code": item.match_sector.code, "name": item.match_sector.name}
         data["row"] = ticket.inventory.row_label if ticket.inventory else None
         data["seat"] = ticket.inventory.seat_number if ticket.inventory else None
+    if ticket.external_ticket_required:  # an away match: the host's PDF gets the holder in
+        data["external_ticket_required"] = True
+        data["pdf_url"] = f"/api/tickets/{ticket.id}/pdf"
+        return data
     if view.tier == Tier.FULL and ticket.status == TicketStatus.VALID:  # an ended one opens nothing
         payload = ticket_service.qr_rotating_payload(ticket, timezone.now())
         data["barcode"] = ticket.barcode

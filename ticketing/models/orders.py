@@ -174,6 +174,9 @@ class Ticket(models.Model):
                                     help_text="When it stopped being valid")
     attended_at = models.DateTimeField(null=True, blank=True,
                                        help_text="When its holder came through a gate")
+    external_ticket_required = models.BooleanField(
+        default=False, help_text="An away match's host ticket (a PDF) gets its holder in: our "
+        "QR is not shown")
 
     class Meta:
         ordering = ["id"]

@@ -85,9 +85,9 @@ def _tickets_insert(order: Order, items: list, barcodes: dict[int, str],
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ticketing_ticket (order_id, order_item_id, match_id, inventory_id,"
-            " status, barcode, holder_name, transfer_allowed, transfer_count, issued_at)"
-            " VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, 0, %s)"] * len(rows))
+            " status, barcode, holder_name, transfer_allowed, transfer_count, issued_at,"
+            " external_ticket_required) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, FALSE)"] * len(rows))
             + " ON CONFLICT (barcode) DO NOTHING RETURNING order_item_id, id",
             [value for row in rows for value in row])
         return dict(cursor.fetchall())

@@ -37,6 +37,9 @@ def pass_content(*, user, ticket_id: int) -> PassContent:
     if ticket.status != TicketStatus.VALID:
         raise Conflict(f"This ticket is {ticket.status}: it has no wallet pass.",
                        code="ticket_not_valid")
+    if ticket.external_ticket_required:
+        raise Conflict("This away match is entered with the host's PDF ticket: it has no "
+                       "wallet pass.", code="external_ticket")
     if view.tier != Tier.FULL:
         opens = ticket.match.kick_off_time - ticket_service.QR_VISIBLE_BEFORE
         raise Conflict(f"The wallet pass is available from "
