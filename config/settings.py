@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "quotas",
     "quotas.petrol",
     "accessctl.gates",
+    "reports",
 ]
 
 MIDDLEWARE = [

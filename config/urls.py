@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
+from reports.views import financial_page
 from ticketing.external_tickets.views import holder_pdf
 
 
@@ -31,6 +32,7 @@ api_patterns = [
     path("", include("ticketing.invoicing.urls")),
     path("", include("ticketing.wallet.urls")),
     path("", include("ticketing.external_tickets.urls")),
+    path("", include("reports.urls")),
     path("", include("core.urls")),
     path("", include("seating.urls")),
     path("", include("queueing.urls")),
@@ -47,6 +49,8 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/reports/financial/", admin.site.admin_view(financial_page),
+         name="admin-financial-page"),
     path("admin/", admin.site.urls),
     path("hijack/", include("hijack.urls")),
     path("api/", include(api_patterns)),

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """Reports read across every app and sit on top of them (no app imports this one)."""
+
+    name = "reports"
+    verbose_name = "Reports"
