@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import escape, format_html
 
 from core.email_templates import email_render
+from core.errors import DomainError
 from core.models import AuditEvent, EmailLog, EmailTemplate, PushLog, PushToken
 
 
@@ -16,6 +17,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ServiceActions:
+    """For admin actions that run one service per selected row, as
+    `service(<id_kw>=row.pk, actor=request.user, **kwargs)`: a refusal (a domain error) is shown
+    against its row and the other rows go on."""
+
+    service_id_kw = "id"
+
+    def each_through(self, request, queryset, service, done: str, **kwargs) -> None:
+        for row in queryset:
+            try:
+                service(**{self.service_id_kw: row.pk}, actor=request.user, **kwargs)
+            except DomainError as exc:
+                self.message_user(request, f"{row}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"{row._meta.verbose_name.capitalize()} {row.pk}: "
+                                  f"{done}.", messages.SUCCESS)
 
 
 class ReadOnlyInline(admin.TabularInline):

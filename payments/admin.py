@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceActions
 from core.errors import DomainError
 from core.roles import Role, user_has_role
 from payments.models import Payment, Refund, WebhookEvent
@@ -39,7 +39,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(ServiceActions, ReadOnlyAdmin):
     """Every refund, failed ones first to see: filter by status FAILED and retry them. Refunds
     waiting for approval are approved or rejected here (by someone other than who asked)."""
 
@@ -51,30 +51,22 @@ class RefundAdmin(ReadOnlyAdmin):
     list_select_related = ("payment", "requested_by", "approved_by")
     date_hierarchy = "created_at"
     actions = ["retry", "approve", "reject"]
+    service_id_kw = "refund_id"
 
     def has_refund_permission(self, request):
         return user_has_role(request.user, Role.SUPERVISOR)
 
-    def _each(self, request, queryset, service, done: str, **kwargs):
-        for refund in queryset:
-            try:
-                service(refund_id=refund.pk, actor=request.user, **kwargs)
-            except DomainError as exc:
-                self.message_user(request, f"{refund}: {exc.detail}", messages.ERROR)
-            else:
-                self.message_user(request, f"Refund {refund.pk}: {done}.", messages.SUCCESS)
-
     @admin.action(description="Retry the selected failed refunds", permissions=["refund"])
     def retry(self, request, queryset):
-        self._each(request, queryset, refund_retry, "sent again")
+        self.each_through(request, queryset, refund_retry, "sent again")
 
     @admin.action(description="Approve the selected refunds", permissions=["refund"])
     def approve(self, request, queryset):
-        self._each(request, queryset, refund_approve, "approved")
+        self.each_through(request, queryset, refund_approve, "approved")
 
     @admin.action(description="Reject the selected refunds", permissions=["refund"])
     def reject(self, request, queryset):
-        self._each(request, queryset, refund_reject, "rejected",
+        self.each_through(request, queryset, refund_reject, "rejected",
                    reason=f"rejected by {request.user}")
 
 

@@ -2,10 +2,9 @@
 offers and documents change only through the services (actions below)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
-from core.errors import DomainError
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceActions
 from core.oib import oib_is_valid
 from core.roles import Role, user_has_role
 from ticketing.invoicing.models import Debtor, EracuniDocument, PaymentOffer, PaymentOfferOrder
@@ -46,7 +45,7 @@ class DocumentInline(ReadOnlyInline):
 
 
 @admin.register(PaymentOffer)
-class PaymentOfferAdmin(ReadOnlyAdmin):
+class PaymentOfferAdmin(ServiceActions, ReadOnlyAdmin):
     list_display = ("id", "debtor", "status", "total_amount", "due_date", "created_at",
                     "sent_at", "paid_at")
     list_filter = ("status",)
@@ -54,26 +53,18 @@ class PaymentOfferAdmin(ReadOnlyAdmin):
     list_select_related = ("debtor",)
     inlines = [OfferLineInline, DocumentInline]
     actions = ["mark_paid", "cancel"]
+    service_id_kw = "offer_id"
 
     def has_finance_permission(self, request):
         return user_has_role(request.user, Role.FINANCE)
 
-    def _each(self, request, queryset, service, done: str, **kwargs):
-        for offer in queryset:
-            try:
-                service(offer_id=offer.pk, actor=request.user, **kwargs)
-            except DomainError as exc:
-                self.message_user(request, f"Offer {offer.pk}: {exc.detail}", messages.ERROR)
-            else:
-                self.message_user(request, f"Offer {offer.pk}: {done}.", messages.SUCCESS)
-
     @admin.action(description="Mark the selected offers paid", permissions=["finance"])
     def mark_paid(self, request, queryset):
-        self._each(request, queryset, offers.offer_mark_paid, "paid, debts settled")
+        self.each_through(request, queryset, offers.offer_mark_paid, "paid, debts settled")
 
     @admin.action(description="Cancel the selected offers", permissions=["finance"])
     def cancel(self, request, queryset):
-        self._each(request, queryset, offers.offer_cancel, "cancelled",
+        self.each_through(request, queryset, offers.offer_cancel, "cancelled",
                    reason=f"Cancelled by {request.user} in Django Admin")
 
 

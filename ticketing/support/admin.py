@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ServiceActions
 from core.errors import DomainError
 from core.roles import Role, user_has_role
 from ticketing.models import Ticket
@@ -22,23 +22,15 @@ from ticketing.support.models import (
 from ticketing.support.services import prints, refunds, transfers
 
 
-class _Decided(ReadOnlyAdmin):
+class _Decided(ServiceActions, ReadOnlyAdmin):
     """Requests decided from the list by an action, one service call per request."""
 
     deciders: tuple[str, ...] = ()
+    service_id_kw = "request_id"
 
     def has_decide_permission(self, request):
         return user_has_role(request.user, *self.deciders)
 
-    def _each(self, request, queryset, service, done: str, **kwargs):
-        for asked in queryset:
-            try:
-                service(request_id=asked.pk, actor=request.user, **kwargs)
-            except DomainError as exc:
-                self.message_user(request, f"{asked}: {exc.detail}", messages.ERROR)
-            else:
-                self.message_user(request, f"{asked._meta.verbose_name.capitalize()} "
-                                  f"{asked.pk}: {done}.", messages.SUCCESS)
 
 
 @admin.register(SupportTransferRequest)
@@ -56,12 +48,12 @@ class SupportTransferRequestAdmin(_Decided):
     @admin.action(description="Approve and transfer the selected requests",
                   permissions=["decide"])
     def approve(self, request, queryset):
-        self._each(request, queryset, transfers.transfer_request_approve, "transferred",
+        self.each_through(request, queryset, transfers.transfer_request_approve, "transferred",
                    http_request=request)
 
     @admin.action(description="Reject the selected requests", permissions=["decide"])
     def reject(self, request, queryset):
-        self._each(request, queryset, transfers.transfer_request_reject, "rejected",
+        self.each_through(request, queryset, transfers.transfer_request_reject, "rejected",
                    note=f"Rejected by {request.user} in Django Admin")
 
 
@@ -78,11 +70,12 @@ class SupportRefundRequestAdmin(_Decided):
     @admin.action(description="Approve and refund the selected requests",
                   permissions=["decide"])
     def approve(self, request, queryset):
-        self._each(request, queryset, refunds.refund_request_approve, "approved and refunded")
+        self.each_through(request, queryset, refunds.refund_request_approve,
+                          "approved and refunded")
 
     @admin.action(description="Reject the selected requests", permissions=["decide"])
     def reject(self, request, queryset):
-        self._each(request, queryset, refunds.refund_request_reject, "rejected",
+        self.each_through(request, queryset, refunds.refund_request_reject, "rejected",
                    note=f"Rejected by {request.user} in Django Admin")
 
 
