@@ -97,7 +97,10 @@ def test_an_e_racuni_refusal_is_kept_for_the_admin_and_not_retried(eracuni, paid
     invoice = invoice_of(paid(1))
 
     assert invoice.status == DocumentStatus.DRAFT and invoice.attempts == 1
-    assert "Buyer tax number is not valid" in invoice.last_error
+    assert invoice.last_error == "refused: SalesInvoiceCreate: Buyer tax number is not valid"
+    EracuniDocument.objects.filter(pk=invoice.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(minutes=10))
+    assert tasks.documents_resend() == 0  # the admin fixes it and sends it again
 
 
 def test_without_credentials_invoices_wait_and_go_once_they_are_set(eracuni, paid, settings):

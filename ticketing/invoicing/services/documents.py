@@ -45,6 +45,7 @@ from ticketing.models import Order, OrderStatus, Ticket
 
 logger = logging.getLogger(__name__)
 
+REFUSED = "refused: "  # a last_error e-računi gave: resending will not help until fixed
 KIND = {DocumentType.PAYMENT_OFFER: "quote", DocumentType.INVOICE: "invoice",
         DocumentType.CREDIT_NOTE: "invoice"}
 # e-računi's payment method words for how the money came in.
@@ -177,7 +178,7 @@ def document_send(*, document_id: int) -> EracuniDocument | None:
             _send(document, EracuniClient.from_settings())
             return document
     except EracuniRefused as exc:
-        _fail(document_id, str(exc))
+        _fail(document_id, f"{REFUSED}{exc}")
         logger.warning("e-računi refused document %s: %s", document_id, exc)
         return None
     except EracuniUnavailable as exc:
@@ -261,13 +262,13 @@ def _poll_one(document_id: int, client: EracuniClient) -> bool:
 
 def documents_resend(*, older_than_seconds: int = 300, limit: int = 200) -> int:
     """DRAFT documents whose task never ran or gave up (e-računi down, or no credentials
-    then) are queued again."""
+    then) are queued again; refused ones wait for the admin's *Send again*."""
     if not eracuni_configured():
         return 0
     stale = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(EracuniDocument.objects.filter(status=DocumentStatus.DRAFT, updated_at__lt=stale,
                                               attempts__lt=20)
-               .values_list("pk", flat=True)[:limit])
+               .exclude(last_error__startswith=REFUSED).values_list("pk", flat=True)[:limit])
     for pk in ids:
         document_send_task.delay(pk)
     return len(ids)
