@@ -391,6 +391,7 @@ GOOGLE_WALLET_ORIGINS = env.list("GOOGLE_WALLET_ORIGINS", default=[])
 PDF_TICKET_MAX_BYTES = 5_000_000  # one PDF
 PDF_TICKET_MAX_FILES = 2000  # PDFs in one upload (a zip's entries count)
 PDF_TICKET_MAX_UNZIPPED = 200_000_000  # what an uploaded zip may unpack to
+PDF_TICKET_MAX_ZIP_BYTES = 100_000_000  # an uploaded zip itself
 PDF_TICKET_LINK_DAYS = env.int("PDF_TICKET_LINK_DAYS", default=30)  # the holder's emailed link
 
 # --- Business rules ---------------------------------------------------------------------------

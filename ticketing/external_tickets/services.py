@@ -1,8 +1,8 @@
 """Away-match PDF tickets (E9-F6). The host federation sends one PDF per ticket; the admin
 uploads them (several PDFs, or one zip) and each is matched to one of our valid tickets of the
 match by the holder's name in its text, or else by its sector, row and seat. Matched files are
-stored privately and every valid ticket of the match is marked `external_ticket_required`
-(the app hides our QR: the host's gates scan theirs). What did not match is listed for the
+stored privately and their tickets are marked `external_ticket_required` (the app hides our
+QR: the host's gates scan theirs). What did not match is listed for the
 admin. `pdf_tickets_email` then sends each holder a signed link to their PDF, once per ticket.
 
 Uploads are bounded: PDFs and zips are recognised by content, not by name, each PDF at most
@@ -22,7 +22,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from core.audit import audit_record
 from core.errors import NotFound, ValidationFailed
@@ -58,10 +57,20 @@ def _plain(text: str) -> str:
 
 def _pdfs(files) -> tuple[list[tuple[str, bytes]], list[dict]]:
     """The PDFs in the uploaded files (zips unpacked) and the files that are not PDFs."""
+    if len(files) > settings.PDF_TICKET_MAX_FILES:
+        raise ValidationFailed(f"At most {settings.PDF_TICKET_MAX_FILES} files at once.",
+                               field="files")
     pdfs, refused = [], []
     for upload in files:
-        data = upload.read(settings.PDF_TICKET_MAX_UNZIPPED + 1)
-        if data.startswith(b"PK\x03\x04"):
+        head = upload.read(4)
+        is_zip = head == b"PK\x03\x04"
+        if is_zip and upload.size > settings.PDF_TICKET_MAX_ZIP_BYTES:
+            raise ValidationFailed(f"{upload.name} is larger than "
+                                   f"{settings.PDF_TICKET_MAX_ZIP_BYTES // 1_000_000} MB.",
+                                   field="files")
+        limit = settings.PDF_TICKET_MAX_ZIP_BYTES if is_zip else settings.PDF_TICKET_MAX_BYTES
+        data = head + upload.read(limit)  # at most one byte over: too large is refused below
+        if is_zip:
             found, bad = _unzip(upload.name, data)
             pdfs += found
             refused += bad
@@ -101,7 +110,7 @@ def _text(data: bytes) -> str | None:
     try:
         reader = PdfReader(io.BytesIO(data))
         return _plain(" ".join(page.extract_text() or "" for page in reader.pages[:3]))
-    except (PdfReadError, ValueError, KeyError, TypeError):
+    except Exception:
         return None
 
 
@@ -164,8 +173,8 @@ def pdf_tickets_upload(*, match_id: int, files, actor) -> PdfUpload:
     with transaction.atomic():
         for ticket_id, (name, data, how) in placed.items():
             _store(ticket_id, name, data, how, actor)
-        Ticket.objects.filter(match=match, status=TicketStatus.VALID).update(
-            external_ticket_required=True)
+        # only tickets with their host PDF lose our QR; the others keep it until placed
+        Ticket.objects.filter(pk__in=list(placed)).update(external_ticket_required=True)
         upload = PdfUpload.objects.create(match=match, uploaded_by=actor, files=len(pdfs)
                                           + sum("not a PDF" in u["reason"] for u in unmatched),
                                           matched=len(placed), unmatched=unmatched)

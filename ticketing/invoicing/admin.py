@@ -74,6 +74,7 @@ class EracuniDocumentAdmin(ReadOnlyAdmin):
                     "e_racuni_number", "fiscalization_id", "attempts", "created_at")
     list_filter = ("document_type", "status")
     search_fields = ("=local_reference", "=e_racuni_number", "=order__number")
+    exclude = ("buyer_tax_number",)  # an OIB: not shown
     actions = ["send_again"]
 
     def has_finance_permission(self, request):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.pii import EncryptedTextField
 from core.status import StatusMachine
 from ticketing.models import Order
 
@@ -51,7 +52,9 @@ class EracuniDocument(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2,
                                  help_text="Gross total; negative on a credit note")
     currency = models.CharField(max_length=3, default="EUR")
-    payload = models.JSONField(help_text="The document as sent to e-računi")
+    payload = models.JSONField(help_text="The document as sent to e-računi (without the OIB)")
+    buyer_tax_number = EncryptedTextField(blank=True, default="",
+                                          help_text="The buyer's OIB, added when it is sent")
     e_racuni_id = models.CharField(max_length=64, blank=True, default="",
                                    help_text="e-računi's documentID")
     e_racuni_number = models.CharField(max_length=64, blank=True, default="")

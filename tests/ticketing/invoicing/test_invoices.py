@@ -154,3 +154,31 @@ def test_the_sweep_invoices_a_paid_order_whose_invoice_was_lost(
         assert tasks.invoices_missing() == 1
     assert invoice_of(order).status == DocumentStatus.SENT
     assert tasks.invoices_missing() == 0
+
+
+def test_a_credit_note_waits_until_its_invoice_has_a_number(
+        eracuni, paid, supervisor, settings, failing_tasks_stay_in_the_worker,
+        django_capture_on_commit_callbacks):
+    settings.ERACUNI_TOKEN = ""  # the invoice cannot go yet
+    order = paid(1)
+    settings.ERACUNI_TOKEN = "0123456789ABCDEF0123456789ABCDEF"
+    with django_capture_on_commit_callbacks(execute=True):
+        order_refund(order_id=order.pk, ticket_ids=None, reason="ill", actor=supervisor.user)
+    note = EracuniDocument.objects.get(document_type=DocumentType.CREDIT_NOTE)
+    assert note.status == DocumentStatus.DRAFT
+    assert "waiting for invoice" in note.last_error
+
+    document_send(document_id=invoice_of(order).pk)
+    document_send(document_id=note.pk)
+
+    note.refresh_from_db()
+    assert note.status == DocumentStatus.SENT
+    sent = eracuni.documents[note.e_racuni_id]["document"]
+    assert sent["referenceDocumentNumber"] == invoice_of(order).e_racuni_number
+
+
+def test_the_buyers_oib_is_sent_but_not_kept_in_the_clear(eracuni, paid):
+    invoice = invoice_of(paid(1))
+    assert "buyerTaxNumber" not in invoice.payload
+    assert eracuni.created("SalesInvoice")[0]["document"]["buyerTaxNumber"] == \
+        invoice.order.buyer.profile.oib

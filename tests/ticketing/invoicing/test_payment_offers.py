@@ -14,6 +14,7 @@ from payments.models import DebtStatus
 from tests.assertions import assert_error
 from tests.concurrency import run_together
 from tests.ticketing.test_checkout import valid_oib
+from ticketing.aftersale.services.refunds import order_refund
 from ticketing.invoicing import tasks
 from ticketing.invoicing.models import (
     Debtor,
@@ -170,5 +171,47 @@ def test_eight_admins_grouping_the_same_order_at_once_make_one_offer(
 
     made = [r for r in results if isinstance(r, PaymentOffer)]
     assert len(made) == 1, results
-    assert all(isinstance(r, Conflict) for r in results if r not in made), results
+    refused = [r for r in results if r not in made]
+    assert all(isinstance(r, Conflict) and r.code == "order_in_open_offer" for r in refused), \
+        results
     assert PaymentOffer.objects.count() == 1
+
+
+def test_a_quote_waiting_for_e_racuni_is_never_sent_once_the_offer_is_cancelled(
+        eracuni, deferred_orders, finance, settings, django_capture_on_commit_callbacks):
+    deferred_orders(1)
+    debtor = debtor_for(deferred_orders.holder.user)
+    settings.ERACUNI_TOKEN = ""  # e-računi not reachable yet: the quote waits
+    body = offer(finance, django_capture_on_commit_callbacks, debtor_id=debtor.pk).json()
+    finance.post(f"{URL}/{body['id']}/cancel", {"reason": "wrong month"}, format="json")
+    settings.ERACUNI_TOKEN = "0123456789ABCDEF0123456789ABCDEF"
+
+    EracuniDocument.objects.update(updated_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.documents_resend() == 0
+    quote = EracuniDocument.objects.get(document_type=DocumentType.PAYMENT_OFFER)
+    assert quote.status == DocumentStatus.CANCELLED
+    assert eracuni.created("SalesQuote") == []
+
+
+def gross(items: list[dict]) -> Decimal:
+    return sum(((Decimal(i["netPrice"]) * (1 + Decimal(i["vatPercentage"]) / 100))
+                .quantize(Decimal("0.01")) for i in items), Decimal("0"))
+
+
+def test_a_refund_after_grouping_comes_off_the_offers_invoice_at_its_vat_rate(
+        eracuni, deferred_orders, finance, supervisor, django_capture_on_commit_callbacks):
+    [order] = deferred_orders(1)
+    debtor = debtor_for(deferred_orders.holder.user)
+    body = offer(finance, django_capture_on_commit_callbacks, debtor_id=debtor.pk).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_refund(order_id=order.pk, ticket_ids=[order.tickets.order_by("pk").first().pk],
+                     reason="guest cancelled", actor=supervisor.user)
+        finance.post(f"{URL}/{body['id']}/paid")
+
+    order.debt.refresh_from_db()
+    invoice = EracuniDocument.objects.get(document_type=DocumentType.INVOICE,
+                                          payment_offer_id=body["id"])
+    assert invoice.amount == order.debt.owed_amount < Decimal(body["total_amount"])
+    sent = eracuni.documents[invoice.e_racuni_id]["document"]
+    assert gross(sent["Items"]) == invoice.amount
+    assert {i["vatPercentage"] for i in sent["Items"] if i["netPrice"].startswith("-")} == {"5.00"}

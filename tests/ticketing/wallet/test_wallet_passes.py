@@ -124,14 +124,6 @@ def test_the_apple_pass_is_signed_and_its_manifest_names_every_file(
     assert ticket.match.home_team in fields["match"]
 
 
-def test_a_changed_pass_no_longer_matches_its_manifest(apple_wallet, buyer, ticket):
-    archive = zipfile.ZipFile(io.BytesIO(buyer.get(f"/api/tickets/{ticket.pk}/wallet/apple")
-                                         .content))
-    manifest = json.loads(archive.read("manifest.json"))
-    forged = archive.read("pass.json").replace(ticket.holder_name.encode(), b"Someone Else")
-    assert hashlib.sha1(forged).hexdigest() != manifest["pass.json"]
-
-
 def test_the_google_link_carries_a_signed_jwt_with_the_same_content(
         google_wallet, buyer, ticket):
     response = buyer.get(f"/api/tickets/{ticket.pk}/wallet/google")

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.locks import lock_one
+from core.transactions import enqueue_on_commit
 from payments.models import Refund, RefundStatus
 from payments.pricing import VAT_RATES, ZERO, vat_included
 from ticketing.invoicing.eracuni import (
@@ -71,26 +72,32 @@ def order_items(order: Order, *, sign: int = 1) -> list[dict]:
 
 def buyer_fields(user) -> dict:
     profile = getattr(user, "profile", None)
-    name = (profile.full_name if profile else "") or user.get_full_name() or user.email
+    name = (profile.full_name if profile else "") or user.email
     fields = {"buyerName": name, "buyerEMail": user.email}
     if profile is not None:
         fields |= {"buyerStreet": profile.address, "buyerPostalCode": profile.postal_code,
-                   "buyerCity": profile.city, "buyerTaxNumber": profile.oib}
+                   "buyerCity": profile.city}
     return {key: value for key, value in fields.items() if value}
 
 
+def buyer_oib(user) -> str:
+    profile = getattr(user, "profile", None)
+    return profile.oib if profile is not None else ""
+
+
 def document_queue(*, document_type: str, local_reference: str, payload: dict,
-                   amount: Decimal, **links) -> EracuniDocument:
-    """Write the document (once per type and reference) and send it after commit."""
+                   amount: Decimal, buyer_tax_number: str = "", **links) -> EracuniDocument:
+    """Write the document (once per type and reference) and send it after commit. The buyer's
+    OIB is kept encrypted beside the payload and added only to the request."""
     document, created = EracuniDocument.objects.get_or_create(
         document_type=document_type, local_reference=local_reference,
         defaults={"payload": payload | {"orderReference": local_reference}, "amount": amount,
-                  **links})
+                  "buyer_tax_number": buyer_tax_number, **links})
     if created:
         audit_record(actor=None, action="eracuni.queued", obj=document,
                      after={"type": document_type, "reference": local_reference,
                             "amount": str(amount)})
-        transaction.on_commit(lambda: document_send_task.delay(document.pk))
+        enqueue_on_commit(document_send_task, document.pk, robust=True)  # the sweep resends
     return document
 
 
@@ -103,7 +110,8 @@ def invoice_queue(*, order_id: int) -> EracuniDocument | None:
                **buyer_fields(order.buyer), "Items": order_items(order)}
     return document_queue(document_type=DocumentType.INVOICE,
                           local_reference=f"order:{order.pk}", payload=payload,
-                          amount=order.total_amount, order=order)
+                          amount=order.total_amount, order=order,
+                          buyer_tax_number=buyer_oib(order.buyer))
 
 
 def _invoice_of(order: Order) -> EracuniDocument | None:
@@ -111,7 +119,7 @@ def _invoice_of(order: Order) -> EracuniDocument | None:
     return (EracuniDocument.objects.filter(document_type=DocumentType.INVOICE, order=order).first()
             or EracuniDocument.objects.filter(
                 document_type=DocumentType.INVOICE,
-                payment_offer__lines__order=order, payment_offer__status="PAID").first())
+                payment_offer__lines__order=order, payment_offer__status=OfferStatus.PAID).first())
 
 
 def refund_items(refund: Refund, order: Order) -> list[dict]:
@@ -141,12 +149,12 @@ def credit_note_queue(*, refund_id: int) -> EracuniDocument | None:
         return None
     payload = {"dateOfSupplyFrom": timezone.localdate(refund.completed_at or timezone.now())
                .isoformat(), "methodOfPayment": invoice.payload.get("methodOfPayment"),
-               "currency": refund.currency, "referenceDocumentNumber": invoice.e_racuni_number
-               or invoice.local_reference, **buyer_fields(order.buyer),
+               "currency": refund.currency, **buyer_fields(order.buyer),
                "Items": refund_items(refund, order)}
     return document_queue(document_type=DocumentType.CREDIT_NOTE,
                           local_reference=f"refund:{refund.pk}", payload=payload,
-                          amount=-refund.amount, refund=refund, order=order, corrects=invoice)
+                          amount=-refund.amount, refund=refund, order=order, corrects=invoice,
+                          buyer_tax_number=invoice.buyer_tax_number)
 
 
 def _attempt(document_id: int) -> bool:
@@ -186,10 +194,33 @@ def document_send(*, document_id: int) -> EracuniDocument | None:
         raise
 
 
+def _request(document: EracuniDocument) -> dict | None:
+    """What goes to e-računi, or None when the document must not go (its offer was paid or
+    withdrawn while the quote waited). A credit note waits until its invoice has a number."""
+    payload = dict(document.payload)
+    if document.buyer_tax_number:
+        payload["buyerTaxNumber"] = document.buyer_tax_number
+    if document.document_type == DocumentType.PAYMENT_OFFER:
+        offer = PaymentOffer.objects.get(pk=document.payment_offer_id)
+        return payload if offer.status == OfferStatus.DRAFT else None
+    if document.document_type == DocumentType.CREDIT_NOTE:
+        corrected = EracuniDocument.objects.get(pk=document.corrects_id)
+        if not corrected.e_racuni_number:
+            raise EracuniUnavailable(f"waiting for invoice {corrected.local_reference} to be "
+                                     "issued first")
+        payload["referenceDocumentNumber"] = corrected.e_racuni_number
+    return payload
+
+
 def _send(document: EracuniDocument, client: EracuniClient) -> None:
     kind = KIND[document.document_type]
+    payload = _request(document)
+    if payload is None:
+        DOCUMENT_STATUS.move(document, DocumentStatus.CANCELLED, cancelled_at=timezone.now())
+        document.save()
+        return
     created = client.find(kind, document.local_reference) if document.attempts > 1 else None
-    created = created or client.create(kind, document.payload)
+    created = created or client.create(kind, payload)
     if document.document_type == DocumentType.PAYMENT_OFFER:
         client.send_quote_by_email(created.document_id, document.payload["buyerEMail"])
     else:

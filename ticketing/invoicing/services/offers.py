@@ -16,25 +16,31 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_first, lock_one, lock_rows
-from payments.models import DebtStatus
+from payments.models import DebtStatus, Refund, RefundStatus
 from payments.pricing import ZERO
 from payments.services import debts_settle
 from ticketing.invoicing.models import (
+    DOCUMENT_STATUS,
     OFFER_STATUS,
     OPEN_OFFER_STATUSES,
     Debtor,
+    DocumentStatus,
     DocumentType,
     OfferStatus,
     PaymentOffer,
     PaymentOfferOrder,
 )
-from ticketing.invoicing.services.documents import PAID_BY_TRANSFER, document_queue, order_items
+from ticketing.invoicing.services.documents import (
+    PAID_BY_TRANSFER,
+    document_queue,
+    order_items,
+    refund_items,
+)
 from ticketing.models import Order, OrderStatus
 
 
 def debtor_fields(debtor: Debtor) -> dict:
-    return {"buyerName": debtor.name, "buyerTaxNumber": debtor.oib,
-            "buyerStreet": debtor.address, "buyerEMail": debtor.email}
+    return {"buyerName": debtor.name, "buyerStreet": debtor.address, "buyerEMail": debtor.email}
 
 
 def debtor_open_orders(debtor: Debtor):
@@ -49,15 +55,16 @@ def _owed(order: Order) -> Decimal:
 
 
 def _offer_items(orders: list[Order]) -> list[dict]:
+    """Each order's tickets and fee, less what its refunds gave back, at their VAT rates."""
     items = []
     for order in orders:
         lines = order_items(order)
+        for refund in Refund.objects.filter(reference=order.payment_reference,
+                                            status=RefundStatus.COMPLETED, debt=order.debt_id):
+            lines += refund_items(refund, order)
         for line in lines:
             line["description"] = f"{order.number}: {line['description']}"[:200]
         items += lines
-        if order.debt.credited_amount:
-            items.append({"description": f"{order.number}: povrat", "quantity": 1, "unit": "kom",
-                          "netPrice": str(-order.debt.credited_amount), "vatPercentage": "0"})
     return items
 
 
@@ -111,7 +118,7 @@ def offer_create(*, debtor_id: int, order_ids: list[int] | None, actor, note: st
                            code="order_in_open_offer") from exc
         document_queue(document_type=DocumentType.PAYMENT_OFFER,
                        local_reference=f"offer:{offer.pk}", amount=offer.total_amount,
-                       payment_offer=offer, payload={
+                       payment_offer=offer, buyer_tax_number=debtor.oib, payload={
                            "date": today.isoformat(), "dueDate": offer.due_date.isoformat(),
                            "currency": offer.currency, "methodOfPayment": PAID_BY_TRANSFER,
                            **debtor_fields(debtor), "Items": _offer_items(orders)})
@@ -144,10 +151,14 @@ def offer_mark_paid(*, offer_id: int, actor) -> PaymentOffer:
         _move(offer, OfferStatus.PAID, actor=actor, paid_at=timezone.now())
         orders = list(Order.objects.filter(offer_lines__offer=offer)
                       .select_related("debt", "match").order_by("pk"))
+        _quote_withdrawn(offer)
+        # what is owed now: a refund since the grouping took its tickets off
+        owed = sum((_owed(order) for order in orders), ZERO)
         debts_settle(debt_ids=[o.debt_id for o in orders], actor=actor,
                      reference=f"offer:{offer.pk}")
         document_queue(document_type=DocumentType.INVOICE, local_reference=f"offer:{offer.pk}",
-                       amount=offer.total_amount, payment_offer=offer, payload={
+                       amount=owed, payment_offer=offer, buyer_tax_number=offer.debtor.oib,
+                       payload={
                            "dateOfSupplyFrom": timezone.localdate().isoformat(),
                            "currency": offer.currency, "methodOfPayment": PAID_BY_TRANSFER,
                            **debtor_fields(offer.debtor), "Items": _offer_items(orders)})
@@ -160,7 +171,16 @@ def offer_cancel(*, offer_id: int, actor, reason: str) -> PaymentOffer:
         offer = _locked_offer(offer_id)
         _move(offer, OfferStatus.CANCELLED, actor=actor, reason=reason,
               cancelled_at=timezone.now())
+        _quote_withdrawn(offer)
     return offer
+
+
+def _quote_withdrawn(offer: PaymentOffer) -> None:
+    """A quote still waiting to go out (e-računi down or not configured) never goes."""
+    for document in offer.documents.filter(document_type=DocumentType.PAYMENT_OFFER,
+                                           status=DocumentStatus.DRAFT):
+        DOCUMENT_STATUS.move(document, DocumentStatus.CANCELLED, cancelled_at=timezone.now())
+        document.save(update_fields=["status", "cancelled_at", "updated_at"])
 
 
 def offers_mark_overdue(*, today: date | None = None) -> int:
