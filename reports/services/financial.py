@@ -144,8 +144,8 @@ def _kept(orders: list[Order], petrol: dict[int, str]) -> dict[str, Decimal]:
     card_ids = [o.payment_id for o in orders if o.payment_id and o.pk not in petrol]
     taken = Payment.objects.filter(pk__in=card_ids, status__in=(
         PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED))
-    card = (taken.aggregate(s=Sum("amount"))["s"] or ZERO) - (
-        taken.aggregate(s=Sum("refunded_amount"))["s"] or ZERO)
+    sums = taken.aggregate(amount=Sum("amount"), refunded=Sum("refunded_amount"))
+    card = (sums["amount"] or ZERO) - (sums["refunded"] or ZERO)
     petrol_sales = PetrolSale.objects.filter(order_id__in=list(petrol))
     debts = {o.debt_id: o.pk for o in orders if o.debt_id}
     credited_petrol = ZERO

@@ -159,6 +159,7 @@ def pdf_tickets_upload(*, match_id: int, files, actor) -> PdfUpload:
     if not files:
         raise ValidationFailed("Attach the PDFs, or one zip of them.", field="files")
     pdfs, unmatched = _pdfs(files)
+    files = len(pdfs) + len(unmatched)  # every file looked at, PDF or not
     candidates = _candidates(match)
     placed: dict[int, tuple[str, bytes, str]] = {}
     for name, data in pdfs:
@@ -175,8 +176,7 @@ def pdf_tickets_upload(*, match_id: int, files, actor) -> PdfUpload:
             _store(ticket_id, name, data, how, actor)
         # only tickets with their host PDF lose our QR; the others keep it until placed
         Ticket.objects.filter(pk__in=list(placed)).update(external_ticket_required=True)
-        upload = PdfUpload.objects.create(match=match, uploaded_by=actor, files=len(pdfs)
-                                          + sum("not a PDF" in u["reason"] for u in unmatched),
+        upload = PdfUpload.objects.create(match=match, uploaded_by=actor, files=files,
                                           matched=len(placed), unmatched=unmatched)
         audit_record(actor=actor, action="external_tickets.uploaded", obj=upload,
                      after={"match": match.pk, "matched": len(placed),
@@ -224,10 +224,10 @@ def pdf_for_link(token: str) -> ExternalTicketPdf:
     return pdf
 
 
-def _holder_email(ticket: Ticket) -> str:
-    moved = TransferLog.objects.filter(ticket=ticket).order_by("-pk").values_list(
-        "to_holder_email", flat=True).first()
-    return moved or ticket.order_item.email or ticket.order.buyer.email
+def _transferred_to(ticket_ids: list[int]) -> dict[int, str]:
+    """Each ticket's latest new holder's email, for those transferred (one query)."""
+    return dict(TransferLog.objects.filter(ticket_id__in=ticket_ids).exclude(to_holder_email="")
+                .order_by("ticket_id", "pk").values_list("ticket_id", "to_holder_email"))
 
 
 def pdf_tickets_email(*, match_id: int, batch: int = 200) -> int:
@@ -239,10 +239,10 @@ def pdf_tickets_email(*, match_id: int, batch: int = 200) -> int:
             emailed_at__isnull=True), skip_locked=True, limit=batch)
         tickets = Ticket.objects.select_related("match", "order_item", "order__buyer").in_bulk(
             [pdf.ticket_id for pdf in pdfs])
-        now = timezone.now()
+        moved, now = _transferred_to(list(tickets)), timezone.now()
         for pdf in pdfs:
             ticket = tickets[pdf.ticket_id]
-            to = _holder_email(ticket)
+            to = moved.get(ticket.pk) or ticket.order_item.email or ticket.order.buyer.email
             match = ticket.match
             email_send(template_key=TemplateKey.EXTERNAL_TICKET, to=to, private=("link",),
                        variables={"name": ticket.holder_name,

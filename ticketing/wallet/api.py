@@ -10,7 +10,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ticketing.models import Ticket
 from ticketing.wallet import apple, google
 from ticketing.wallet.content import pass_content
 
@@ -34,6 +33,5 @@ class GoogleWalletPassView(APIView):
                    summary="An 'Add to Google Wallet' link for the ticket")
     def get(self, request, ticket_id: int):
         content = pass_content(user=request.user, ticket_id=ticket_id)
-        match_id = Ticket.objects.values_list("match_id", flat=True).get(pk=ticket_id)
-        return Response({"url": google.save_link(content, match_id=match_id)},
+        return Response({"url": google.save_link(content)},
                         headers={"Cache-Control": "no-store"})

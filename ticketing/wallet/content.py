@@ -20,6 +20,7 @@ from ticketing.services.tickets import Tier
 @dataclass(frozen=True)
 class PassContent:
     serial: str
+    match_id: int
     match: str
     kick_off: datetime
     venue: str
@@ -48,7 +49,8 @@ def pass_content(*, user, ticket_id: int) -> PassContent:
     match, item, seat = ticket.match, ticket.order_item, ticket.inventory
     venue = match.venue.name if match.venue_id else ""
     return PassContent(
-        serial=f"{ticket.pk}-{ticket.barcode}", match=f"{match.home_team} - {match.away_team}",
+        serial=f"{ticket.pk}-{ticket.barcode}", match_id=match.pk,
+        match=f"{match.home_team} - {match.away_team}",
         kick_off=match.kick_off_time, venue=venue, sector=item.match_sector.name,
         row=seat.row_label if seat else "", seat=str(seat.seat_number) if seat else "",
         holder=ticket.holder_name, order_number=ticket.order.number or "",

@@ -29,8 +29,8 @@ def _text(value: str) -> dict:
     return {"defaultValue": {"language": "hr", "value": value}}
 
 
-def claims(content: PassContent, *, match_id: int, service_account_email: str) -> dict:
-    class_id = _id(f"match-{match_id}")
+def claims(content: PassContent, *, service_account_email: str) -> dict:
+    class_id = _id(f"match-{content.match_id}")
     seat = {"section": _text(content.sector)}
     if content.row:
         seat |= {"row": _text(content.row), "seat": _text(content.seat)}
@@ -54,13 +54,12 @@ def claims(content: PassContent, *, match_id: int, service_account_email: str) -
     }
 
 
-def save_link(content: PassContent, *, match_id: int) -> str:
+def save_link(content: PassContent) -> str:
     if not google_configured():
         raise ServiceUnavailable("Google Wallet passes are not set up on this server.",
                                  code="wallet_not_configured")
     with open(settings.GOOGLE_WALLET_SERVICE_ACCOUNT_FILE) as handle:
         account = json.load(handle)
     signer = crypt.RSASigner.from_service_account_info(account)
-    token = jwt.encode(signer, claims(content, match_id=match_id,
-                                      service_account_email=account["client_email"]))
+    token = jwt.encode(signer, claims(content, service_account_email=account["client_email"]))
     return SAVE_URL + token.decode()

@@ -7,6 +7,7 @@ Grouping locks the orders (core.locks, id order) and checks none is in an open o
 partial unique index `order_in_one_open_offer` backs it, so two admins grouping the same
 order at once get one offer and one 409."""
 
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -56,11 +57,14 @@ def _owed(order: Order) -> Decimal:
 
 def _offer_items(orders: list[Order]) -> list[dict]:
     """Each order's tickets and fee, less what its refunds gave back, at their VAT rates."""
+    refunds = defaultdict(list)
+    for refund in Refund.objects.filter(reference__in=[o.payment_reference for o in orders],
+                                        status=RefundStatus.COMPLETED, debt__isnull=False):
+        refunds[refund.reference].append(refund)
     items = []
     for order in orders:
         lines = order_items(order)
-        for refund in Refund.objects.filter(reference=order.payment_reference,
-                                            status=RefundStatus.COMPLETED, debt=order.debt_id):
+        for refund in refunds[order.payment_reference]:
             lines += refund_items(refund, order)
         for line in lines:
             line["description"] = f"{order.number}: {line['description']}"[:200]
