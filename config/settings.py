@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.metrics.request_metrics",  # first: it times the whole stack
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -168,12 +169,35 @@ except ValueError as error:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error} (give addresses or CIDR networks, "
                                "separated by commas)") from None
 
+# --- Prometheus metrics at /metrics (core.metrics) -------------------------------------------
+# Answered only with "Authorization: Bearer <METRICS_TOKEN>" or to a client address
+# (core.net.client_ip) in METRICS_ALLOWED_IPS; anyone else gets a 404. Neither set: nobody in
+# production, loopback only under DEBUG.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if not DEBUG and METRICS_TOKEN and (problem := secret_problem(METRICS_TOKEN, min_length=32)):
+    raise ImproperlyConfigured(f"METRICS_TOKEN {problem}: set it to a long random value.")
+try:
+    METRICS_ALLOWED_IPS = [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in
+                           env.list("METRICS_ALLOWED_IPS",
+                                    default=["127.0.0.0/8", "::1"] if DEBUG else [])
+                           if entry.strip()]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error} (give addresses or CIDR "
+                               "networks, separated by commas)") from None
+# Several worker processes: PROMETHEUS_MULTIPROC_DIR (an empty directory, set before they
+# start) makes each write its values there; a scrape adds up every directory listed here (by
+# default that one; docker-compose adds the Celery worker's, where orders complete).
+METRICS_MULTIPROC_DIRS = env.list("METRICS_MULTIPROC_DIRS", default=[
+    directory] if (directory := env.str("PROMETHEUS_MULTIPROC_DIR", default="")) else [])
+METRICS_COLLECTORS = ["reports.metrics.SaleGauges"]  # read at each scrape
+
 # --- HTTPS and browser security (production defaults pass `manage.py check --deploy`) ------
 # Behind a TLS-terminating proxy that always sets X-Forwarded-Proto, set
 # SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https so Django sees HTTPS requests as such
 # (never without such a proxy: a client could then claim HTTPS).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP inside
+# Container health checks and Prometheus scrapes speak plain HTTP inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env.str("SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -295,6 +319,14 @@ CELERY_BEAT_SCHEDULE["match-cancellations-resume"] = {
     "task": "ticketing.aftersale.tasks.match_cancellations_resume", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["match-updates-resume"] = {
     "task": "ticketing.aftersale.tasks.match_updates_resume", "schedule": 300.0}
+# E14-F1: report exports. The emailed download link lasts REPORT_LINK_HOURS (the file is
+# deleted after); a job PROCESSING longer than REPORT_EXPORT_STALE_MINUTES lost its worker.
+REPORT_LINK_HOURS = env.int("REPORT_LINK_HOURS", default=72)
+REPORT_EXPORT_STALE_MINUTES = env.int("REPORT_EXPORT_STALE_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["report-exports-resume"] = {
+    "task": "reports.tasks.report_exports_resume", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["report-exports-prune"] = {
+    "task": "reports.tasks.report_exports_prune", "schedule": 3600.0}
 # Closed matches whose loyalty award never ran (or got attendance later) are awarded again.
 CELERY_BEAT_SCHEDULE["loyalty-awards-resume"] = {
     "task": "ticketing.loyalty.tasks.loyalty_awards_resume", "schedule": 3600.0}
@@ -472,6 +504,24 @@ LOGGING = {
     "loggers": {"audit": {"handlers": ["audit"], "level": "INFO", "propagate": False}},
 }
 
+# --- Audit events to Grafana Loki (core.loki) ------------------------------------------------
+# Unset: audit events stay in the database table and the log. Set (http://loki:3100): each
+# event's line also waits in a Redis list until audit_ship pushes it, LOKI_BATCH_SIZE a time.
+LOKI_URL = env.str("LOKI_URL", default="")
+LOKI_USERNAME = env.str("LOKI_USERNAME", default="")  # basic auth, e.g. a proxy or Grafana Cloud
+LOKI_PASSWORD = env.str("LOKI_PASSWORD", default="")
+LOKI_TENANT_ID = env.str("LOKI_TENANT_ID", default="")  # X-Scope-OrgID of a multi-tenant Loki
+LOKI_BATCH_SIZE = env.int("LOKI_BATCH_SIZE", default=500)
+LOKI_TIMEOUT_SECONDS = env.float("LOKI_TIMEOUT_SECONDS", default=5.0)
+LOKI_SHIP_SECONDS = env.float("LOKI_SHIP_SECONDS", default=5.0)  # the beat's shipment
+LOKI_KICK_SECONDS = 1  # a commit starts a shipment at most this often; the beat does the rest
+if LOKI_URL and not REDIS_URL:
+    raise ImproperlyConfigured("LOKI_URL is set but REDIS_URL is not: audit events wait for "
+                               "Loki in a Redis buffer. Set REDIS_URL, or unset LOKI_URL.")
+CELERY_BEAT_SCHEDULE["audit-ship"] = {"task": "core.tasks.audit_ship",
+                                      "schedule": LOKI_SHIP_SECONDS,
+                                      "options": {"expires": LOKI_SHIP_SECONDS}}
+
 # --- Sales rules (named, per DESIGN: no magic numbers) -------------------------------------------
 DEFAULT_FEE_PERCENT = "6.00"
 MAX_TICKETS_PER_FAN_PER_MATCH = 4
@@ -494,6 +544,14 @@ CART_HOLD_MINUTES = 20
 # How long a web process reuses a match's facts for add-to-cart (ticketing.services.sale_context)
 SALE_CONTEXT_SECONDS = env.float("SALE_CONTEXT_SECONDS", default=2.0)
 STATUS_SUMMARY_CACHE_SECONDS = 30
+# The live match dashboard (reports): an open dashboard recomputes at most once per
+# DASHBOARD_PUSH_SECONDS however fast the match sells (a change is announced at most that often
+# too), and every DASHBOARD_REFRESH_SECONDS while nothing is announced (holds that run out, the
+# waiting room).
+DASHBOARD_PUSH_SECONDS = env.float("DASHBOARD_PUSH_SECONDS", default=1.0)
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=10.0)
+# During a rush its sales over time and by channel (the heavier read) every this many seconds.
+DASHBOARD_SALES_SECONDS = env.float("DASHBOARD_SALES_SECONDS", default=5.0)
 # A match's zones (prices, availability) are shared by all fans for this long; 0 turns it off.
 ZONES_CACHE_SECONDS = env.int("ZONES_CACHE_SECONDS", default=2)
 QUEUE_HEARTBEAT_TIMEOUT_MINUTES = 30

@@ -7,7 +7,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
-from reports.views import financial_page
+from core.metrics import metrics_view
+from reports.dashboard_views import dashboard_page, dashboard_picker
+from reports.views import export_download, financial_page
 from ticketing.external_tickets.views import holder_pdf
 
 
@@ -49,8 +51,15 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # 404 unless allowed (core.metrics)
     path("admin/reports/financial/", admin.site.admin_view(financial_page),
          name="admin-financial-page"),
+    path("admin/reports/exports/<str:token>", admin.site.admin_view(export_download),
+         name="report-export-download"),
+    path("admin/reports/dashboard/", admin.site.admin_view(dashboard_picker),
+         name="admin-dashboard-picker"),
+    path("admin/reports/dashboard/<int:match_id>/", admin.site.admin_view(dashboard_page),
+         name="admin-dashboard-page"),
     path("admin/", admin.site.urls),
     path("hijack/", include("hijack.urls")),
     path("api/", include(api_patterns)),

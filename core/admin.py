@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.utils.html import escape, format_html
 
 from core.email_templates import email_render
@@ -57,6 +58,18 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type", "created_at")
     search_fields = ("actor_email", "impersonator_email", "object_id", "action")
     date_hierarchy = "created_at"
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(ReadOnlyAdmin):
+    """The admin's own change history; each entry is also an AuditEvent (core.receivers), kept
+    when the entry goes with its user."""
+
+    list_display = ("action_time", "user", "action_flag", "content_type", "object_repr")
+    list_filter = ("action_flag", "content_type")
+    search_fields = ("object_repr", "object_id", "user__email")
+    list_select_related = ("user", "content_type")
+    date_hierarchy = "action_time"
 
 
 @admin.register(EmailTemplate)

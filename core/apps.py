@@ -7,6 +7,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform: audit, notifications"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from core import receivers
         from core.roles import roles_sync
 
         post_migrate.connect(roles_sync, dispatch_uid="core.roles_sync")
+        user_logged_in.connect(receivers.admin_login_audit, dispatch_uid="core.admin_login")
+        user_login_failed.connect(receivers.admin_login_failed_audit,
+                                  dispatch_uid="core.admin_login_failed")
+        receivers.admin_history_mirror()

@@ -49,6 +49,7 @@ class TemplateKey:
     TICKET_TRANSFERRED_AWAY = "ticket_transferred_away"
     SEAT_CHANGE = "seat_change"
     EXTERNAL_TICKET = "external_ticket"
+    REPORT_READY = "report_ready"
 
 
 def _active_subject(template_key: str) -> str | None:

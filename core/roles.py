@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "seating.seatinventory": ("view", "change"),
         "seating.seatauditlog": ("view",),
         "seating.bulkstatusjob": ("view",),
+        "reports.reportexportjob": ("view", "add"),
         "seating.matchauditlog": ("view",),
         "aftersale.matchcancellation": ("view",),
         "loyalty.loyaltypoint": ("view",),
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "quotas.quotaseat": ("view",),
         "quotas.quotaclaim": ("view",),
         "quotas.importbatch": ("view", "add"),
+        "reports.reportexportjob": ("view", "add"),
     },
     Role.SUPPORT_AGENT: {
         "seating.match": ("view",),
@@ -100,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.refund": ("view",),
         "ticketing.order": ("view",),
         "seating.match": ("view",),
+        "reports.reportexportjob": ("view", "add"),
     },
 }
 

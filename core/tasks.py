@@ -2,13 +2,13 @@
 that claims a QUEUED log sends it, so nothing is sent twice), retries transient failures with
 exponential backoff, and records the final outcome on the log. Not `autoretry_for`: the last
 failure must still be written to the log, so they retry themselves, with Celery's own backoff
-(as autoretry would)."""
+(as autoretry would). Last, the shipping of audit events to Loki."""
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from core import delivery
+from core import delivery, loki
 from core.models import EmailLog, PushLog
 
 
@@ -53,3 +53,10 @@ def notifications_resend(limit: int = 200) -> dict:
     for log_id in pushes:
         push_deliver.delay(log_id)
     return {"emails": len(emails), "pushes": len(pushes)}
+
+
+@shared_task(ignore_result=True)
+def audit_ship() -> dict:
+    """Every LOKI_SHIP_SECONDS (CELERY_BEAT_SCHEDULE "audit-ship") and kicked when an audit
+    event commits: send the Redis buffer of audit events to Loki (core.loki.ship)."""
+    return loki.ship()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_first, lock_one, lock_rows
+from core.metrics import webhook_lag_observe
 from core.sql import db_datetime, insert_rows, marks
 from payments import signals
 from payments.models import (
@@ -131,6 +132,7 @@ def webhook_handle(*, payload: bytes, signature: str) -> bool:
         handler = HANDLERS.get(data["type"])
         if handler is not None:
             handler(data["data"]["object"])
+    webhook_lag_observe(data, provider=settings.PAYMENTS_PROVIDER)  # committed: for /metrics
     return True
 
 

@@ -1,11 +1,18 @@
-"""Reports (Finance or Super Admin).
+"""Reports (each needs its role; Super Admin passes all).
 
-GET /api/admin/reports/financial?date_from=&date_to=&match_id=        the reconciliation
-GET /api/admin/reports/financial/xlsx?date_from=&date_to=&match_id=   the same as XLSX"""
+GET  /api/admin/reports/financial?date_from=&date_to=&match_id=        the reconciliation
+GET  /api/admin/reports/financial/xlsx?date_from=&date_to=&match_id=   the same as XLSX
+GET  /api/admin/reports/sales?match_id=&date_from=&date_to=&ticket_type=&sector=&channel=
+GET  /api/admin/reports/attendance?match_id=      per sector: sold, attended, no-shows
+GET  /api/admin/reports/quota-usage?match_id=     per quota: allocated, claimed, delegated, sold
+     (a preview: the first 50 rows, the row count and the totals)
+POST /api/admin/reports/exports                  {report_type, format, parameters} -> 202 job
+GET  /api/admin/reports/exports[/{id}]            the caller's jobs, their progress and link"""
 
+
+from decimal import Decimal
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,33 +20,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.drf import validated
-from core.errors import ValidationFailed
-from core.roles import HasRole, Role
+from core.errors import Forbidden, NotFound
+from core.roles import HasRole, Role, user_has_role
+from reports.models import ExportFormat, JobStatus, ReportExportJob, ReportType
+from reports.params import REPORTS, PeriodIn, report_params, report_table
+from reports.services.exports import download_link, export_request, jobs_visible_to
 from reports.services.financial import AMOUNTS, FinancialReport, financial_report
 from reports.services.xlsx import financial_xlsx
 
 FINANCE = HasRole(Role.FINANCE)
-MAX_DAYS = 366
-
-
-class FinancialIn(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-    match_id = serializers.IntegerField(min_value=1, required=False)
 
 
 def report_for(params) -> FinancialReport:
     """The report for query parameters; the current month by default."""
-    data = validated(FinancialIn, params)
-    today = timezone.localdate()
-    date_from = data.get("date_from") or today.replace(day=1)
-    date_to = data.get("date_to") or today
-    if date_to < date_from:
-        raise ValidationFailed("date_to is before date_from.", field="date_to")
-    if (date_to - date_from).days > MAX_DAYS:
-        raise ValidationFailed(f"At most {MAX_DAYS} days at once.", field="date_to")
-    return financial_report(date_from=date_from, date_to=date_to,
-                            match_id=data.get("match_id"))
+    return financial_report(**report_params(ReportType.FINANCIAL, params))
 
 
 def report_data(report: FinancialReport) -> dict:
@@ -62,7 +56,7 @@ def report_data(report: FinancialReport) -> dict:
 class FinancialReportView(APIView):
     permission_classes = [FINANCE]
 
-    @extend_schema(parameters=[FinancialIn], responses=dict,
+    @extend_schema(parameters=[PeriodIn], responses=dict,
                    summary="Financial reconciliation: sales by method, refunds, where the "
                            "money is, payment offers, e-računi documents")
     def get(self, request):
@@ -73,7 +67,7 @@ class FinancialReportView(APIView):
 class FinancialReportXlsxView(APIView):
     permission_classes = [FINANCE]
 
-    @extend_schema(parameters=[FinancialIn], responses={
+    @extend_schema(parameters=[PeriodIn], responses={
         (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
             OpenApiTypes.BINARY}, summary="The financial reconciliation as XLSX")
     def get(self, request):
@@ -86,3 +80,90 @@ class FinancialReportXlsxView(APIView):
         return response
 
 
+
+
+PREVIEW_ROWS = 50
+
+
+def _exact(value):
+    """Money stays exact in JSON: Decimals as strings, as everywhere in the API."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    return value
+
+
+def _preview(report_type: str, request) -> dict:
+    spec = REPORTS[report_type]
+    if not user_has_role(request.user, *spec.roles):
+        raise Forbidden(f"This report needs the role {' or '.join(spec.roles)}.")
+    table = report_table(report_type, report_params(report_type, request.query_params))
+    rows = []
+    for row in table.rows():
+        if len(rows) == PREVIEW_ROWS:
+            break
+        rows.append(dict(zip(table.columns, map(_exact, row), strict=True)))
+    return {"report_type": report_type, "columns": table.columns, "row_count": table.row_count,
+            "preview_rows": len(rows), "rows": rows,
+            "totals": _exact({k: v for k, v in table.totals.items() if k != "report"})}
+
+
+def preview_view(report_type: str, summary: str):
+    @extend_schema(tags=["reports"], parameters=[REPORTS[report_type].params],
+                   responses=dict, summary=summary)
+    class PreviewView(APIView):
+        def get(self, request):
+            return Response(_preview(report_type, request))
+
+    PreviewView.__name__ = f"{report_type.title().replace('_', '')}PreviewView"
+    return PreviewView.as_view()
+
+
+class ExportIn(serializers.Serializer):
+    report_type = serializers.ChoiceField(choices=ReportType.choices)
+    format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.CSV)
+    parameters = serializers.DictField(required=False, default=dict)
+
+
+def job_data(job: ReportExportJob) -> dict:
+    return {"id": job.pk, "report_type": job.report_type, "format": job.file_format,
+            "parameters": job.parameters, "status": job.status, "rows_total": job.rows_total,
+            "rows_done": job.rows_done, "progress_percent": job.progress_percent,
+            "file_size": job.file_size, "error_message": job.error_message,
+            "requested_by": job.requested_by.email, "created_at": job.created_at,
+            "started_at": job.started_at, "completed_at": job.completed_at,
+            "download_url": (download_link(job) if job.status == JobStatus.COMPLETED
+                             and job.file else None)}
+
+
+REPORTERS = HasRole(*sorted({role for spec in REPORTS.values() for role in spec.roles}))
+
+
+@extend_schema(tags=["reports"])
+class ExportJobsView(APIView):
+    permission_classes = [REPORTERS]
+
+    @extend_schema(responses=dict, summary="Your report exports, newest first (the last 100)")
+    def get(self, request):
+        return Response([job_data(job) for job in jobs_visible_to(request.user)[:100]])
+
+    @extend_schema(request=ExportIn, responses={202: dict},
+                   summary="Export a full report as CSV or XLSX (a job; emailed when ready)")
+    def post(self, request):
+        data = validated(ExportIn, request.data)
+        job = export_request(user=request.user, report_type=data["report_type"],
+                             file_format=data["format"], parameters=data["parameters"])
+        return Response(job_data(job), status=202)
+
+
+@extend_schema(tags=["reports"])
+class ExportJobView(APIView):
+    permission_classes = [REPORTERS]
+
+    @extend_schema(responses=dict, summary="One report export: status, progress, link")
+    def get(self, request, job_id: int):
+        job = jobs_visible_to(request.user).filter(pk=job_id).first()
+        if job is None:
+            raise NotFound(f"No report export {job_id}.", code="report_export_not_found")
+        return Response(job_data(job))

@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = "Reports"
+
+    def ready(self):
+        from reports import receivers  # noqa: F401  (the live dashboard's nudges)

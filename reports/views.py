@@ -1,13 +1,16 @@
-"""The financial reconciliation as a page in Django Admin (/admin/reports/financial/)."""
+"""Report pages in Django Admin: the financial reconciliation (/admin/reports/financial/) and
+the download of a finished export (/admin/reports/exports/<signed token>)."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import ValidationError
 
-from core.errors import DomainError
+from core.errors import DomainError, Forbidden, NotFound
 from core.roles import Role, user_has_role
 from reports.api import report_for
+from reports.services.exports import job_for_link
 from seating.models import Match
 
 
@@ -27,3 +30,15 @@ def financial_page(request):
         "query": request.GET.urlencode(), "params": request.GET,
         "matches": Match.objects.filter(is_deleted=False).order_by("-kick_off_time")[:200]}
     return TemplateResponse(request, "reports/financial.html", context)
+
+
+def export_download(request, token: str):
+    """The emailed link of a finished export (signed, expiring; signed in with the role)."""
+    try:
+        job = job_for_link(token=token, user=request.user)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+    name = job.file.name.rsplit("/", 1)[-1]
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)

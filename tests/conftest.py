@@ -69,9 +69,11 @@ def email_templates(db):
     """The migration-seeded templates, restored for transactional tests (a flush removes them)."""
     from django.apps import apps
 
-    for name in ("0005_email_templates", "0007_after_sale_email_templates",
-                 "0008_external_ticket_email"):
-        [seed] = importlib.import_module(f"core.migrations.{name}").Migration.operations
+    for name in ("core.migrations.0005_email_templates",
+                 "core.migrations.0007_after_sale_email_templates",
+                 "core.migrations.0008_external_ticket_email",
+                 "reports.migrations.0002_report_ready_email"):
+        [seed] = importlib.import_module(name).Migration.operations
         seed.code(apps, None)
 
 

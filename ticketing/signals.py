@@ -12,6 +12,6 @@ barcodes_wanted = Signal()
 # MAX_TICKETS_PER_FAN_PER_MATCH.
 tickets_promised = Signal()
 
-# Sent with `order_id` once an order's completion commits (a sale or a quota claim): invoicing
-# queues its invoice.
+# Sent with `order_id` and `match_id` once an order's completion commits (a sale, a quota claim
+# or a petrol-station sale): invoicing queues its invoice, the live match dashboard refreshes.
 order_completed = Signal()

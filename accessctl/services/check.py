@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accessctl.models import BlacklistViolation, ViolationAction
-from core.audit import request_client
+from core.audit import audit_record, request_client
 from core.errors import Forbidden, ValidationFailed
 from core.oib import oib_validate
 from core.pii import keyed_hash, mask
@@ -89,13 +89,19 @@ def _violations_record(matches: list[tuple[int, str]], by_hash: dict[str, str], 
     ip, user_agent = request_client(request)
     user = user if getattr(user, "is_authenticated", False) else None
     with transaction.atomic(durable=True):
-        BlacklistViolation.objects.bulk_create(
+        violations = BlacklistViolation.objects.bulk_create(
             BlacklistViolation(
                 action_type=action, entry_id=entry_id, oib_hash=oib_hash,
                 oib_masked=mask(by_hash[oib_hash]), match_id=match_id, user=user,
                 session_id=session_id(request)[:64], ip_address=ip, user_agent=user_agent,
                 reference=str(reference)[:100])
             for entry_id, oib_hash in matches)
+        for violation in violations:
+            audit_record(actor=user, action="violation.recorded", obj=violation, request=request,
+                         after={"action_type": violation.action_type,
+                                "entry_id": violation.entry_id, "oib": violation.oib_masked,
+                                "match_id": violation.match_id,
+                                "reference": violation.reference})
 
 
 def blacklist_check(*, oibs: list[str], user, request=None, action: str,

@@ -77,12 +77,18 @@ def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
             datetime.combine(date_to + timedelta(days=1), time.min, zone))
 
 
-def _orders(date_from: date, date_to: date, match_id: int | None):
+def sold_in_period(date_from: date, date_to: date, prefix: str = "") -> Q:
+    """Orders sold in the period, by local date: paid then, or (free and deferred orders, which
+    have no payment) completed then. `prefix` reaches the order from another model."""
     start, end = _period(date_from, date_to)
-    sold_at = Q(paid_at__gte=start, paid_at__lt=end) | Q(
-        paid_at__isnull=True, ended_at__gte=start, ended_at__lt=end)
-    orders = Order.objects.filter(sold_at, status__in=(OrderStatus.COMPLETED,
-                                                       OrderStatus.REFUNDED))
+    return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end}) | Q(
+        **{f"{prefix}paid_at__isnull": True, f"{prefix}ended_at__gte": start,
+           f"{prefix}ended_at__lt": end})
+
+
+def _orders(date_from: date, date_to: date, match_id: int | None):
+    orders = Order.objects.filter(sold_in_period(date_from, date_to),
+                                  status__in=(OrderStatus.COMPLETED, OrderStatus.REFUNDED))
     return orders.filter(match_id=match_id) if match_id else orders
 
 

@@ -124,7 +124,9 @@ def _allocate_portable(match, quantity, hold, sectors, algorithm) -> Allocation:
                 locked = _lock_sectors(match, sectors, now)
                 ordered = [sector for sector, _ in locked]
                 if not ordered[0].is_numbered:
-                    return _ga_allocate(ordered, quantity, hold)
+                    allocation = _ga_allocate(ordered, quantity, hold)
+                    transaction.on_commit(lambda: status_summary_invalidate(match.id))
+                    return allocation
                 for sector, has_expired in locked:
                     if has_expired:
                         holds_release_expired(match_sector_id=sector.id, now=now)
@@ -482,8 +484,9 @@ def holds_release(*, owner: str, reason: str = "released", actor=None) -> int:
                          to_status=i.release_to, reason=reason, hold_owner=owner,
                          changed_by=actor) for i in items])
         places = GeneralAdmissionHold.objects.filter(owner=owner, status=HoldStatus.HELD)
-        released_places = places.aggregate(n=Sum("quantity"))["n"] or 0
+        released_places = dict(places.order_by().values_list("match_sector__match_id")
+                               .annotate(n=Sum("quantity")))
         places.update(status=HoldStatus.RELEASED, updated_at=now)
-        for match_id in {i.match_id for i in items}:
+        for match_id in {i.match_id for i in items} | set(released_places):
             transaction.on_commit(lambda m=match_id: status_summary_invalidate(m))
-    return len(items) + released_places
+    return len(items) + sum(released_places.values())

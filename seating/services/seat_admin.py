@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.audit import audit_record
 from core.errors import DomainError, InvalidTransition, NotFound
 from core.transactions import enqueue_on_commit
 from seating.models import (
@@ -44,7 +45,7 @@ def seat_status_set(*, inventory_id: int, to_status: str, reason: str,
     """Move one seat to `to_status`. A seat held in a cart is changed anyway (the admin decides)
     but the result carries a warning so the admin knows a fan's cart just lost it."""
     _check_target(to_status, reason)
-    seat = SeatInventory.objects.filter(pk=inventory_id).only("id", "match_id").first()
+    seat = SeatInventory.objects.filter(pk=inventory_id).only("id", "match_id", "status").first()
     if seat is None:
         raise NotFound(f"No seat {inventory_id}.")
     result = seats_transition(inventory_ids=[inventory_id], to_status=to_status,
@@ -54,6 +55,9 @@ def seat_status_set(*, inventory_id: int, to_status: str, reason: str,
         raise InvalidTransition(f"A seat cannot go from {current} to {to_status}.",
                                 field="status")
     status_summary_invalidate(seat.match_id)
+    audit_record(actor=actor, action="seat.status_changed", obj=seat,
+                 before={"status": seat.status},
+                 after={"status": to_status, "reason": reason.strip()})
     warning = None
     if result.held:
         warning = "The seat was held in a cart; that hold has been cancelled."
@@ -81,5 +85,8 @@ def bulk_status_job_create(*, match_id: int, to_status: str, reason: str, actor,
         job = BulkStatusJob.objects.create(match_id=match_id, requested_by=actor,
                                            target_status=to_status, reason=reason.strip(),
                                            selection_json=selection, total=len(ids))
+        audit_record(actor=actor, action="seats.bulk_status_requested", obj=job,
+                     after={"match_id": match_id, "status": to_status, "seats": len(ids),
+                            "reason": reason.strip()})
         enqueue_on_commit(bulk_status_run, job.id)
     return job

@@ -57,6 +57,7 @@ def test_it_records_who_did_what_from_where(officer, rf, audit_lines,
         "actor_id": officer.pk, "actor": "officer@hns.example", "impersonator": None,
         "action": "quota.update", "object_type": "quotas.quota", "object_id": "42",
         "before": {"quantity": 10}, "after": {"quantity": 8}, "ip": "203.0.113.9",
+        "domain": "quotas",
     }
 
 

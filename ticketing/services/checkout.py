@@ -36,6 +36,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.locks import lock_clause, lock_first, lock_one, lock_rows, lock_wait
+from core.metrics import order_completed_count
 from core.notifications import TemplateKey, email_send, push_send
 from core.pii import keyed_hash
 from core.sql import db_datetime, insert_rows, marks
@@ -418,6 +419,7 @@ def _notify_completed(order: Order, *, buyer, name: str, match: str, ticket_coun
     outside one): rendering them must not lengthen the hold on the order's, cart's and seats'
     locks, and a sale that rolled back has nothing to confirm. Delivery is a task after that."""
     number, total, order_id = order.number, str(order.total_amount), str(order.pk)
+    match_id = order.match_id
 
     def notify() -> None:
         email_send(template_key=TemplateKey.ORDER_CONFIRMATION, to=buyer.email, variables={
@@ -428,9 +430,11 @@ def _notify_completed(order: Order, *, buyer, name: str, match: str, ticket_coun
                   data={"order_id": order_id})
 
     transaction.on_commit(notify)
-    # invoicing queues the invoice; the sweep `invoices_missing` redoes one lost here
-    transaction.on_commit(lambda: order_completed.send(sender=Order, order_id=int(order_id)),
-                          robust=True)
+    transaction.on_commit(lambda source=order.source: order_completed_count(source))  # /metrics
+    # invoicing queues the invoice (the sweep `invoices_missing` redoes one lost here); the
+    # live match dashboard refreshes
+    transaction.on_commit(lambda: order_completed.send(sender=Order, order_id=int(order_id),
+                                                       match_id=match_id), robust=True)
 
 
 def order_payment_succeeded(*, payment: Payment) -> Order | None:

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from reports.consumers import MatchDashboardConsumer
+
+websocket_urlpatterns = [
+    path("ws/admin/dashboard/<int:match_id>/", MatchDashboardConsumer.as_asgi()),
+]
