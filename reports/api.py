@@ -99,11 +99,8 @@ def _preview(report_type: str, request) -> dict:
     if not user_has_role(request.user, *spec.roles):
         raise Forbidden(f"This report needs the role {' or '.join(spec.roles)}.")
     table = report_table(report_type, report_params(report_type, request.query_params))
-    rows = []
-    for row in table.rows():
-        if len(rows) == PREVIEW_ROWS:
-            break
-        rows.append(dict(zip(table.columns, map(_exact, row), strict=True)))
+    rows = [dict(zip(table.columns, map(_exact, row), strict=True))
+            for row in table.rows(PREVIEW_ROWS)]
     return {"report_type": report_type, "columns": table.columns, "row_count": table.row_count,
             "preview_rows": len(rows), "rows": rows,
             "totals": _exact({k: v for k, v in table.totals.items() if k != "report"})}

@@ -165,7 +165,8 @@ class MatchAdmin(admin.ModelAdmin):
     list_filter = ("status", "match_type", "stadium_config_status", "is_deleted")
     search_fields = ("home_team", "away_team", "competition")
     date_hierarchy = "kick_off_time"
-    readonly_fields = ("seat_map", "cancel_link", "loyalty_link", "created_at", "updated_at")
+    readonly_fields = ("seat_map", "dashboard_link", "cancel_link", "loyalty_link", "created_at",
+                       "updated_at")
     inlines = [SalesPhaseInline, PriceCategoryInline]
 
     def get_urls(self):
@@ -188,6 +189,14 @@ class MatchAdmin(admin.ModelAdmin):
             return format_html('<a href="{}">Cancellation report</a>', url)
         url = reverse("admin:aftersale_matchcancellation_cancel", args=[obj.pk])
         return format_html('<a class="button" href="{}">Cancel match</a>', url)
+
+    @admin.display(description="Live dashboard")
+    def dashboard_link(self, obj):
+        """The reports app's live match dashboard (E14-F2)."""
+        if not obj or not obj.pk:
+            return "-"
+        url = reverse("admin-dashboard-page", args=[obj.pk])
+        return format_html('<a href="{}">Sales dashboard</a>', url)
 
     @admin.display(description="Loyalty")
     def loyalty_link(self, obj):

@@ -30,9 +30,14 @@ SOLD_TICKETS = (TicketStatus.VALID, TicketStatus.ATTENDED)
 class Table:
     title: str
     columns: tuple[str, ...]
-    rows: Callable[[], Iterator[tuple]]  # called once per read: a fresh, lazy iterator
+    # Called once per read: a fresh, lazy iterator over every row, or over the first `limit`.
+    rows: Callable[..., Iterator[tuple]]
     row_count: int
     totals: dict
+
+
+def _listed(lines: list[tuple]) -> Callable[..., Iterator[tuple]]:
+    return lambda limit=None: iter(lines[:limit])
 
 
 # --- sales ---------------------------------------------------------------------------------
@@ -69,7 +74,7 @@ def sales_table(**filters) -> Table:
     for row in items.values("channel").annotate(n=Count("id"), gross=Sum("unit_price")):
         by_channel[row["channel"]] = {"tickets": row["n"], "gross": row["gross"] or ZERO}
 
-    def rows() -> Iterator[tuple]:
+    def rows(limit: int | None = None) -> Iterator[tuple]:
         values = (items.order_by("id").annotate(
             sold_at=Coalesce("order__paid_at", "order__ended_at"),
             match_name=Concat("order__match__home_team", Value(" v "),
@@ -79,7 +84,8 @@ def sales_table(**filters) -> Table:
                          "match_sector__code", "inventory__row_label",
                          "inventory__seat_number", "price_category__name", "channel",
                          "holder", "unit_price", "ticket__status", "order__status"))
-        return values.iterator(chunk_size=CHUNK)
+        # A preview is one LIMIT query; an export streams through a server-side cursor.
+        return iter(values[:limit]) if limit else values.iterator(chunk_size=CHUNK)
 
     return Table(title="Sales", columns=SALES_COLUMNS, rows=rows, row_count=sums["tickets"],
                  totals={"tickets": sums["tickets"], "orders": sums["orders"],
@@ -112,7 +118,7 @@ def attendance_table(*, match_id: int) -> Table:
         lines.append((code, name, sold, attended, sold - attended, _percent(attended, sold)))
     sold = sum(line[2] for line in lines)
     attended = sum(line[3] for line in lines)
-    return Table(title="Attendance", columns=ATTENDANCE_COLUMNS, rows=lambda: iter(lines),
+    return Table(title="Attendance", columns=ATTENDANCE_COLUMNS, rows=_listed(lines),
                  row_count=len(lines),
                  totals={"sold": sold, "attended": attended, "no_shows": sold - attended,
                          "attendance_percent": _percent(attended, sold)})
@@ -155,7 +161,7 @@ def quota_usage_table(*, match_id: int) -> Table:
     roots = [line for line in lines if line[1] is None]
     totals = {name: sum(line[7 + i] for line in roots)
               for i, name in enumerate(("allocated", "claimed", "delegated", "sold"))}
-    return Table(title="Quota usage", columns=QUOTA_COLUMNS, rows=lambda: iter(lines),
+    return Table(title="Quota usage", columns=QUOTA_COLUMNS, rows=_listed(lines),
                  row_count=len(lines), totals={"quotas": len(roots), **totals})
 
 
@@ -169,6 +175,6 @@ def financial_table(*, date_from: date, date_to: date, match_id: int | None = No
     lines = [(row.method, row.orders, row.tickets, *(getattr(row, name) for name in AMOUNTS))
              for row in [*report.methods, report.total]]
     return Table(title="Financial reconciliation", columns=FINANCIAL_COLUMNS,
-                 rows=lambda: iter(lines), row_count=len(lines),
+                 rows=_listed(lines), row_count=len(lines),
                  totals={"kept_total": report.kept_total, "difference": report.difference,
                          "reconciles": report.reconciles, "report": report})

@@ -425,3 +425,9 @@ def test_a_rush_of_changes_is_pushed_a_few_times_and_the_last_one_shows(make_use
     assert took < 1.0, "the rush was too slow to show coalescing"
     assert 1 <= len(pushed) <= 3, [m["data"]["computed_at"] for m in pushed]
     assert pushed[-1]["data"]["sectors"][0]["status_counts"]["BLOCKED"] == len(seats)
+
+
+def test_the_match_admin_page_links_to_its_dashboard(manager, db):
+    match = numbered_match()
+    page = manager.get(f"/admin/seating/match/{match.pk}/change/").content.decode()
+    assert f'href="/admin/reports/dashboard/{match.pk}/"' in page
