@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "ticketing.aftersale",
     "ticketing.support",
     "ticketing.loyalty",
+    "ticketing.promotions",
     "ticketing.invoicing",
     "ticketing.wallet",
     "ticketing.external_tickets",
@@ -320,7 +321,8 @@ CELERY_BEAT_SCHEDULE["match-cancellations-resume"] = {
 CELERY_BEAT_SCHEDULE["match-updates-resume"] = {
     "task": "ticketing.aftersale.tasks.match_updates_resume", "schedule": 300.0}
 # E14-F1: report exports. The emailed download link lasts REPORT_LINK_HOURS (the file is
-# deleted after); a job PROCESSING longer than REPORT_EXPORT_STALE_MINUTES lost its worker.
+# deleted after); a job PROCESSING without a heartbeat for REPORT_EXPORT_STALE_MINUTES lost
+# its worker (a running export beats every 2,000 rows).
 REPORT_LINK_HOURS = env.int("REPORT_LINK_HOURS", default=72)
 REPORT_EXPORT_STALE_MINUTES = env.int("REPORT_EXPORT_STALE_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE["report-exports-resume"] = {
@@ -587,6 +589,12 @@ PETROL_PIN_MINUTES = env.int("PETROL_PIN_MINUTES", default=30)
 PETROL_RESERVATION_MINUTES = 20
 PETROL_PIN_FAILURES_PER_STAFF = env.str("PETROL_PIN_FAILURES_PER_STAFF", default="10/h")
 PETROL_PIN_FAILURES_PER_STATION = env.str("PETROL_PIN_FAILURES_PER_STATION", default="30/h")
+# US7 promo codes: how many codes a fan account and an IP may try at
+# POST /api/promo-codes/validate (django-ratelimit rates), and whether a refund gives the code's
+# use back (default: no, a refunded order keeps its use, so a code cannot be recycled by refunds).
+PROMO_VALIDATE_RATE_PER_USER = env.str("PROMO_VALIDATE_RATE_PER_USER", default="20/h")
+PROMO_VALIDATE_RATE_PER_IP = env.str("PROMO_VALIDATE_RATE_PER_IP", default="60/h")
+PROMO_USE_RETURNED_ON_REFUND = env.bool("PROMO_USE_RETURNED_ON_REFUND", default=False)
 QUOTA_EXPIRY_WARNING_DAYS = 3  # the dashboard highlights a quota this close to its date
 # An invitation's sign-in link lasts this many days and opens the portal this many times (a
 # phone and a laptop, and a second try); then the holder signs in with the webshop.

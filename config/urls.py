@@ -31,6 +31,7 @@ api_patterns = [
     path("", include("ticketing.aftersale.urls")),
     path("", include("ticketing.support.urls")),
     path("", include("ticketing.loyalty.urls")),
+    path("", include("ticketing.promotions.urls")),
     path("", include("ticketing.invoicing.urls")),
     path("", include("ticketing.wallet.urls")),
     path("", include("ticketing.external_tickets.urls")),

@@ -38,7 +38,7 @@ AUDIT_DOMAINS: dict[str, tuple[str, ...]] = {
     "seats": ("seat.*", "seats.*", "seat_map.*", "sector.*", "stadium.*", "snake_config.*"),
     "matches": ("match.*", "match_sector.*", "sales_phase.*", "price_category.*", "queue.*"),
     "quotas": ("quota.*", "quota_*.*", "subquota.*"),
-    "orders": ("order.*", "cart.*", "tickets.*", "loyalty.*"),
+    "orders": ("order.*", "cart.*", "tickets.*", "loyalty.*", "promo_code.*"),
     "payments": ("payment.*", "payment_*.*", "debt.*", "eracuni.*"),
     "refunds": ("refund.*",),
     "blacklist": ("blacklist.*", "blacklist_*.*"),
@@ -182,5 +182,6 @@ def audit_record(
     )
     insert_rows([event])  # plain SQL: several per sale, and objects.create cost far more
     line = audit_line(event)
-    transaction.on_commit(lambda: _emit(event.pk, line))
+    # robust: a log or buffer failure never fails what committed, nor the hooks after it
+    transaction.on_commit(lambda: _emit(event.pk, line), robust=True)
     return event

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from core.outages import REDIS_DOWN
 
@@ -125,8 +126,8 @@ def buffer_push(line: str, *, event_id: int) -> None:
         pipe.rpush(key("pending"), line)
         pipe.set(key("kick"), 1, nx=True, ex=settings.LOKI_KICK_SECONDS)
         _, kicked = pipe.execute()
-    except REDIS_DOWN as exc:
-        logger.warning("Redis is unreachable: audit event %s was not queued for Loki (it is "
+    except (*REDIS_DOWN, RedisError) as exc:  # unreachable, or refusing writes (OOM, READONLY)
+        logger.warning("Redis did not take audit event %s for Loki (it is "
                        "in the database; `manage.py audit_requeue --since-id %s` queues it "
                        "again): %s", event_id, event_id, exc)
         return

@@ -4,11 +4,14 @@ LogEntry rows that are deleted with their user. Connected in CoreConfig.ready.""
 
 import functools
 
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, LogEntryManager
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 
 from core.audit import audit_record
+from core.outages import unless_redis_down
 
 ADMIN_HISTORY_ACTIONS = {ADDITION: "admin.addition", CHANGE: "admin.change",
                          DELETION: "admin.deletion"}
@@ -37,6 +40,12 @@ def admin_login_failed_audit(sender, credentials, request=None, **kwargs) -> Non
                                is_staff=True).first() if username else None
     if user is None:
         return
+    # At most one event per account per cool-off: guesses at a known staff email must not grow
+    # the append-only table at an attacker's pace (django-axes keeps every attempt itself).
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    with unless_redis_down("the failed-login audit guard"):
+        if not cache.add(f"audit:login-failed:{user.pk}", 1, timeout=cooloff):
+            return
     audit_record(actor=None, action="admin.login_failed", obj=user, request=request,
                  after={"email": user.email,
                         "locked_out": bool(getattr(request, "axes_locked_out", False))})

@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "seating.matchauditlog": ("view",),
         "aftersale.matchcancellation": ("view",),
         "loyalty.loyaltypoint": ("view",),
+        "promotions.promocode": ("view", "add", "change", "delete"),
+        "promotions.promocodeapplication": ("view",),
         "gates.barcodeexportlog": ("view",),
         "gates.attendanceimport": ("view",),
         "gates.attendanceunmatched": ("view",),

@@ -24,11 +24,18 @@ Decisions, and why:
   3. and 4. the ticket VAT and the fee VAT, once per order for each rate (the invoice's VAT
      recapitulation per rate), and each net amount is gross minus its VAT.
   Half-up means a half cent goes away from zero (ROUND_HALF_UP), never to even: 1.485 -> 1.49.
+- **A promo code (US7) discounts tickets before the fee and VAT** (`promo_apply`). A percentage
+  code is one more discount percent on the lines it applies to (after a quota discount:
+  100 - (100 - quota) * (100 - promo) / 100), so it is rounding 1. A fixed code is capped at the
+  applicable ticket amount (never below zero) and split over the applicable tickets in whole
+  cents in proportion to their prices - integer arithmetic, no rounding - so a line whose
+  tickets get different cents becomes sub-lines of equal unit amounts, and every ticket's
+  `unit_amount` stays what a one-ticket refund gives back.
 - **Floats are refused** (TypeError) everywhere: 0.1 + 0.2 is not money.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 CURRENCY = "EUR"
@@ -66,6 +73,7 @@ class LineAmounts:
     list_amount: Decimal  # unit_price * quantity
     discount_amount: Decimal
     ticket_amount: Decimal  # unit_amount * quantity
+    promo_discount: Decimal = ZERO  # the part of discount_amount a promo code took
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class OrderAmounts:
     net_amount: Decimal
     total_amount: Decimal
     currency: str = CURRENCY
+    promo_discount_amount: Decimal = ZERO  # part of discount_amount
 
 
 def line_amounts(
@@ -170,7 +179,75 @@ def order_amounts(
         vat_amount=vat_amount,
         net_amount=total_amount - vat_amount,
         total_amount=total_amount,
+        promo_discount_amount=sum((line.promo_discount for line in lines), ZERO),
     )
+
+
+PROMO_PERCENT, PROMO_FIXED = "PERCENT", "FIXED"
+
+
+def promo_apply(lines: Sequence[LineAmounts], *, applies: Sequence[bool], kind: str,
+                value: Decimal | int) -> list[tuple[int, LineAmounts]]:
+    """The order's lines with a promo code's discount on those `applies` marks: a list of
+    (index of the line in `lines`, line), in order, where a FIXED code may have split a line
+    into sub-lines (their quantities add up to the line's). `kind` is "PERCENT" (`value` 1 to
+    100) or "FIXED" (`value` EUR in whole cents, capped at the applicable ticket amount)."""
+    lines = tuple(lines)
+    if len(applies) != len(lines):
+        raise ValueError("applies needs one flag per line")
+    value = _decimal(value, "value")
+    if kind == PROMO_PERCENT:
+        percent = _percent(value, "value")
+        return [(index, _percent_line(line, percent) if applies[index] else line)
+                for index, line in enumerate(lines)]
+    if kind != PROMO_FIXED:
+        raise ValueError(f"kind must be {PROMO_PERCENT} or {PROMO_FIXED}, got {kind!r}")
+    if value < 0 or value != money(value):
+        raise ValueError(f"a fixed discount must be whole cents, not negative, got {value}")
+    return _fixed_lines(lines, applies, value)
+
+
+def _percent_line(line: LineAmounts, percent: Decimal) -> LineAmounts:
+    combined = HUNDRED - (HUNDRED - line.discount_percent) * (HUNDRED - percent) / HUNDRED
+    new = line_amounts(unit_price=line.unit_price, quantity=line.quantity,
+                       discount_percent=combined)
+    return replace(new, promo_discount=line.ticket_amount - new.ticket_amount)
+
+
+def _fixed_lines(lines: tuple[LineAmounts, ...], applies: Sequence[bool],
+                 value: Decimal) -> list[tuple[int, LineAmounts]]:
+    cents = [int(line.unit_amount * 100) for line in lines]
+    tickets = [(index, n) for index, line in enumerate(lines) if applies[index]
+               for n in range(line.quantity)]
+    total = sum(cents[index] for index, _ in tickets)
+    discount = min(int(value * 100), total)
+    shares = {}
+    if total:
+        # Largest remainder: floor shares, then a cent each to the largest fractions; a ticket
+        # with a fraction is below its own price, so the extra cent never takes it below zero.
+        exact = {ticket: discount * cents[ticket[0]] for ticket in tickets}
+        shares = {ticket: part // total for ticket, part in exact.items()}
+        left = discount - sum(shares.values())
+        for ticket in sorted(tickets, key=lambda t: (-(exact[t] % total), t))[:left]:
+            shares[ticket] += 1
+    result = []
+    for index, line in enumerate(lines):
+        if not applies[index]:
+            result.append((index, line))
+            continue
+        by_share: dict[int, int] = {}
+        for n in range(line.quantity):
+            by_share[shares.get((index, n), 0)] = by_share.get(shares.get((index, n), 0), 0) + 1
+        for share, quantity in sorted(by_share.items(), reverse=True):
+            unit_amount = line.unit_amount - Decimal(share) / HUNDRED
+            list_amount = line.unit_price * quantity
+            result.append((index, LineAmounts(
+                unit_price=line.unit_price, quantity=quantity,
+                discount_percent=line.discount_percent, unit_amount=unit_amount,
+                list_amount=list_amount, discount_amount=list_amount - unit_amount * quantity,
+                ticket_amount=unit_amount * quantity,
+                promo_discount=money(Decimal(share * quantity) / HUNDRED))))
+    return result
 
 
 def _decimal(value: Decimal | int, name: str) -> Decimal:

@@ -44,6 +44,9 @@ class ReportExportJob(models.Model):
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The worker's last sign of life: a job PROCESSING without one for
+    # REPORT_EXPORT_STALE_MINUTES lost its worker and is taken again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -41,4 +41,8 @@ def export_download(request, token: str):
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from exc
     name = job.file.name.rsplit("/", 1)[-1]
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
+    try:
+        content = job.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("This export's file is gone: export the report again.") from exc
+    return FileResponse(content, as_attachment=True, filename=name)

@@ -187,8 +187,10 @@ def sales_breakdown(match_id: int) -> dict:
                                       order__status__in=SOLD_ORDER_STATUSES)
              .annotate(**_at_and_channel(bucket, "order__")).values("at", "channel")
              .annotate(tickets=Count("pk")).order_by())
-    for row in items:
-        rows[(row["at"], row["channel"])]["tickets"] = row["tickets"]
+    for row in items:  # an order completed between the two reads makes a bucket of its own
+        rows.setdefault((row["at"], row["channel"]), {
+            "at": row["at"], "channel": row["channel"], "orders": 0, "revenue": ZERO,
+            "tickets": 0})["tickets"] = row["tickets"]
     rows = sorted(rows.values(), key=lambda row: row["at"])
     return {"bucket": bucket, "timeline": _timeline(rows, bucket), "channels": _channels(rows)}
 

@@ -4,7 +4,8 @@ The rows stream from the database in chunks straight into a temporary file (csv.
 openpyxl's write-only workbook, which keeps nothing but the current row in memory), so a
 35,000-row export never holds them all. Progress is written every PROGRESS_EVERY rows. The
 finished file goes to the private storage; the requester is emailed a signed link that
-expires after REPORT_LINK_HOURS and still needs a sign-in with the report's role."""
+expires REPORT_LINK_HOURS after the job completed and opens only for its requester (or a Super
+Admin) signed in with the report's role."""
 
 import csv
 import io
@@ -56,25 +57,43 @@ def jobs_visible_to(user):
     return jobs if user_has_role(user, Role.SUPER_ADMIN) else jobs.filter(requested_by=user)
 
 
-def _claim(job_id: int) -> bool:
-    """PENDING (or PROCESSING so long that its worker must have died) -> PROCESSING, in one
-    statement: two workers given the same job never both run it."""
-    stale = timezone.now() - timedelta(minutes=settings.REPORT_EXPORT_STALE_MINUTES)
-    return bool(ReportExportJob.objects.filter(
-        Q(status=JobStatus.PENDING) | Q(status=JobStatus.PROCESSING, started_at__lt=stale),
-        pk=job_id).update(status=JobStatus.PROCESSING, started_at=timezone.now(), rows_done=0,
-                          error_message=""))
+class _Lost(Exception):
+    """Another worker took the job over (this one looked dead): stop, write nothing."""
+
+
+def _stale() -> Q:
+    since = timezone.now() - timedelta(minutes=settings.REPORT_EXPORT_STALE_MINUTES)
+    return Q(status=JobStatus.PROCESSING, heartbeat_at__lt=since)
+
+
+def _claim(job_id: int):
+    """PENDING (or PROCESSING without a sign of life for so long that its worker must have
+    died) -> PROCESSING, in one statement: two workers given the same job never both run it.
+    Returns the claim's time (the heartbeat it owns), or None."""
+    now = timezone.now()
+    claimed = ReportExportJob.objects.filter(Q(status=JobStatus.PENDING) | _stale(),
+                                             pk=job_id).update(
+        status=JobStatus.PROCESSING, started_at=now, heartbeat_at=now, rows_done=0,
+        error_message="")
+    return now if claimed else None
+
+
+def _ours(job: ReportExportJob):
+    return ReportExportJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING,
+                                          heartbeat_at=job.heartbeat_at)
 
 
 def export_run(job_id: int) -> str:
     """Build the job's file; returns the job's status afterwards."""
-    if not _claim(job_id):
+    claimed_at = _claim(job_id)
+    if claimed_at is None:
         return ReportExportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
     job = ReportExportJob.objects.select_related("requested_by").get(pk=job_id)
+    job.heartbeat_at = claimed_at
     try:
         params = report_params(job.report_type, job.parameters)
         table = report_table(job.report_type, params)
-        ReportExportJob.objects.filter(pk=job.pk).update(rows_total=table.row_count)
+        _ours(job).update(rows_total=table.row_count)
         with tempfile.TemporaryFile() as out:
             if job.file_format == ExportFormat.XLSX:
                 _write_xlsx(job, table, out)
@@ -83,16 +102,20 @@ def export_run(job_id: int) -> str:
             size = out.tell()
             out.seek(0)
             job.file.save(_file_name(job), File(out), save=False)
+    except _Lost:
+        logger.warning("Report export %s was taken over by another worker", job.pk)
+        return JobStatus.PROCESSING
     except Exception as exc:  # any failure is the job's, and the requester is told
         logger.exception("Report export %s failed", job.pk)
-        ReportExportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, completed_at=timezone.now(),
-            error_message=_reason(exc)[:1000])
+        _ours(job).update(status=JobStatus.FAILED, completed_at=timezone.now(),
+                          error_message=_reason(exc)[:1000])
         return JobStatus.FAILED
     with transaction.atomic():
-        ReportExportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.COMPLETED, file=job.file.name, file_size=size,
-            rows_done=table.row_count, completed_at=timezone.now())
+        if not _ours(job).update(status=JobStatus.COMPLETED, file=job.file.name,
+                                 file_size=size, rows_done=table.row_count,
+                                 completed_at=timezone.now()):
+            job.file.delete(save=False)  # the other worker's file is the one kept
+            return JobStatus.PROCESSING
         try:
             _email_ready(job)
         except DomainError as exc:  # the file is there all the same, linked in the admin
@@ -111,8 +134,12 @@ def _reason(exc: Exception) -> str:
 
 
 def _progress(job: ReportExportJob, done: int) -> None:
+    """Every PROGRESS_EVERY rows: the progress, and a heartbeat that keeps the job ours."""
     if done % PROGRESS_EVERY == 0:
-        ReportExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+        now = timezone.now()
+        if not _ours(job).update(rows_done=done, heartbeat_at=now):
+            raise _Lost
+        job.heartbeat_at = now
 
 
 def _plain(value):
@@ -150,9 +177,20 @@ def _write_xlsx(job: ReportExportJob, table: Table, out) -> None:
     sheet = book.create_sheet(table.title[:31])
     sheet.append(list(table.columns))
     for done, row in enumerate(table.rows(), start=1):
-        sheet.append([_plain(value) for value in row])
+        sheet.append([_xlsx_value(value) for value in row])
         _progress(job, done)
     book.save(out)
+
+
+def _xlsx_value(value):
+    """openpyxl stores a string starting with "=" as a formula and refuses control
+    characters: a holder's name is free text, so strings are escaped like CSV cells."""
+    value = _plain(value)
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return csv_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
 
 
 # --- the link ------------------------------------------------------------------------------
@@ -173,16 +211,25 @@ def _email_ready(job: ReportExportJob) -> None:
                           "hours": settings.REPORT_LINK_HOURS})
 
 
+def link_expires_at(job: ReportExportJob):
+    return job.completed_at + timedelta(hours=settings.REPORT_LINK_HOURS)
+
+
 def job_for_link(*, token: str, user) -> ReportExportJob:
-    """The completed job a link names, for a signed-in user with the report's role."""
+    """The completed job a link names, until REPORT_LINK_HOURS after it was completed (however
+    often the link was shown again), for its requester (or a Super Admin) still holding the
+    report's role."""
     try:
-        data = signing.loads(token, salt=LINK_SALT, max_age=settings.REPORT_LINK_HOURS * 3600)
+        data = signing.loads(token, salt=LINK_SALT)
     except signing.BadSignature as exc:
-        raise NotFound("This download link is not valid (or has expired): export the report "
-                       "again.", code="report_link_invalid") from exc
+        raise NotFound("This download link is not valid: export the report again.",
+                       code="report_link_invalid") from exc
     job = ReportExportJob.objects.filter(pk=data.get("j"), status=JobStatus.COMPLETED).first()
-    if job is None or not job.file:
-        raise NotFound("This export is no longer here.", code="report_link_invalid")
+    if job is None or not job.file or link_expires_at(job) < timezone.now():
+        raise NotFound("This export has expired or is no longer here: export the report "
+                       "again.", code="report_link_invalid")
+    if job.requested_by_id != user.pk and not user_has_role(user, Role.SUPER_ADMIN):
+        raise Forbidden("This export was asked for by someone else.")
     if not user_has_role(user, *REPORTS[job.report_type].roles):
         raise Forbidden("This report needs the role "
                         f"{' or '.join(REPORTS[job.report_type].roles)}.")
@@ -193,9 +240,7 @@ def exports_resume() -> int:
     """Queue again the jobs a broker outage or a dead worker left behind; returns how many."""
     now = timezone.now()
     waiting = ReportExportJob.objects.filter(
-        Q(status=JobStatus.PENDING, created_at__lt=now - timedelta(minutes=1))
-        | Q(status=JobStatus.PROCESSING,
-            started_at__lt=now - timedelta(minutes=settings.REPORT_EXPORT_STALE_MINUTES)))
+        Q(status=JobStatus.PENDING, created_at__lt=now - timedelta(minutes=1)) | _stale())
     from reports.tasks import report_export_task
 
     ids = list(waiting.values_list("pk", flat=True)[:100])

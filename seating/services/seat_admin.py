@@ -48,16 +48,17 @@ def seat_status_set(*, inventory_id: int, to_status: str, reason: str,
     seat = SeatInventory.objects.filter(pk=inventory_id).only("id", "match_id", "status").first()
     if seat is None:
         raise NotFound(f"No seat {inventory_id}.")
-    result = seats_transition(inventory_ids=[inventory_id], to_status=to_status,
-                              reason=reason.strip(), actor=actor)
-    if result.skipped:
-        current = result.skipped[0]["status"]
-        raise InvalidTransition(f"A seat cannot go from {current} to {to_status}.",
-                                field="status")
+    with transaction.atomic():  # the change and its audit event, or neither
+        result = seats_transition(inventory_ids=[inventory_id], to_status=to_status,
+                                  reason=reason.strip(), actor=actor)
+        if result.skipped:
+            current = result.skipped[0]["status"]
+            raise InvalidTransition(f"A seat cannot go from {current} to {to_status}.",
+                                    field="status")
+        audit_record(actor=actor, action="seat.status_changed", obj=seat,
+                     before={"status": seat.status, "held": bool(result.held)},
+                     after={"status": to_status, "reason": reason.strip()})
     status_summary_invalidate(seat.match_id)
-    audit_record(actor=actor, action="seat.status_changed", obj=seat,
-                 before={"status": seat.status},
-                 after={"status": to_status, "reason": reason.strip()})
     warning = None
     if result.held:
         warning = "The seat was held in a cart; that hold has been cancelled."

@@ -124,6 +124,12 @@ def test_a_failed_staff_login_is_audited_without_the_password(client, staff, mak
     assert "wrong-pass-9" not in str(event.before) + str(event.after)
 
 
+def test_repeated_failed_logins_of_one_account_are_one_event_per_cool_off(client, staff):
+    for _ in range(4):  # an attacker guessing at a known staff email
+        login(client, staff.email, "wrong-pass-9")
+    assert AuditEvent.objects.filter(action="admin.login_failed").count() == 1
+
+
 def test_the_way_back_from_a_masquerade_is_no_new_admin_login(client, staff, make_user):
     holder = make_user("vip@sponsor.hr")
     login(client, staff.email, "right-pass-1")

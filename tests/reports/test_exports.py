@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from core.roles import Role
 from reports.models import JobStatus, ReportExportJob
-from reports.services.exports import export_run, exports_resume
+from reports.services.exports import _claim, _ours, export_run, exports_resume
 from ticketing.models import OrderItem
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +87,16 @@ def test_a_holder_named_like_a_formula_is_written_as_text(finance, month,
     text = ReportExportJob.objects.get(pk=job_id).file.open("rb").read().decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
 
+    OrderItem.objects.filter(order=month[0]).update(last_name="Horvat\x0b")  # a control char
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = export(finance, file_format="XLSX", **NOVEMBER).json()["id"]
+    job = ReportExportJob.objects.get(pk=job_id)
+    assert job.status == JobStatus.COMPLETED
+    book = load_workbook(job.file.open("rb"))
+    holders = [cell for cell in book.worksheets[0]["J"][1:] if "HYPERLINK" in str(cell.value)]
+    assert holders and all(cell.data_type == "s" and cell.value.startswith("'=")
+                           and "\x0b" not in cell.value for cell in holders)
+
 
 def test_attendance_and_quota_usage_are_report_types_of_the_same_job(
         finance, month, django_capture_on_commit_callbacks):
@@ -114,10 +124,15 @@ def test_the_link_expires_is_signed_and_needs_the_role(finance, month, make_user
     agent = back_office(make_user("agent@hns.hr", roles=[Role.SUPPORT_AGENT], staff=True))
     assert download(agent, link).status_code == 403
     assert download(finance, link[:-3] + "abc").status_code == 404
-    with time_machine.travel(timezone.now() + timedelta(hours=73)):
-        assert download(finance, link).status_code == 404
     colleague = back_office(make_user("colleague@hns.hr", roles=[Role.FINANCE]))
-    assert download(colleague, link).status_code == 200
+    assert download(colleague, link).status_code == 403  # the requester's, not the role's
+    boss = back_office(make_user("boss@hns.hr", roles=[Role.SUPER_ADMIN]))
+    assert download(boss, link).status_code == 200
+    assert download(finance, link).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=73)):
+        fresh = finance.get(EXPORTS).json()[0]["download_url"]  # shown again: same end
+        assert download(finance, fresh).status_code == 404
+        assert download(finance, link).status_code == 404
 
 
 def test_a_job_that_fails_says_why(finance, month):
@@ -127,6 +142,15 @@ def test_a_job_that_fails_says_why(finance, month):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "No match 999" in job.error_message
     assert finance.get(f"{EXPORTS}/{job.pk}").json()["download_url"] is None
+
+
+def test_a_worker_that_lost_its_job_writes_nothing(finance, month):
+    job = ReportExportJob.objects.create(report_type="SALES", parameters=NOVEMBER,
+                                         requested_by=finance.user)
+    assert _claim(job.pk) is not None  # a first worker, presumed dead, then a second one:
+    ReportExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    job.heartbeat_at = timezone.now() - timedelta(hours=1)  # the first worker's claim
+    assert _ours(job).update(rows_done=1) == 0  # its progress and completion no longer land
 
 
 def test_a_job_runs_once_and_a_dead_workers_job_is_taken_again(
@@ -142,11 +166,12 @@ def test_a_job_runs_once_and_a_dead_workers_job_is_taken_again(
         report_type="SALES", parameters=NOVEMBER, requested_by=finance.user,
         status=JobStatus.PROCESSING)
     ReportExportJob.objects.filter(pk=stuck.pk).update(
-        started_at=timezone.now() - timedelta(minutes=settings.REPORT_EXPORT_STALE_MINUTES + 1),
+        heartbeat_at=timezone.now() - timedelta(
+            minutes=settings.REPORT_EXPORT_STALE_MINUTES + 1),
         created_at=timezone.now() - timedelta(hours=1))
     busy = ReportExportJob.objects.create(
         report_type="SALES", parameters=NOVEMBER, requested_by=finance.user,
-        status=JobStatus.PROCESSING, started_at=timezone.now())
+        status=JobStatus.PROCESSING, heartbeat_at=timezone.now())
     assert export_run(busy.pk) == JobStatus.PROCESSING  # its worker is alive: left alone
 
     assert exports_resume() == 1  # eager here: the stuck job runs now

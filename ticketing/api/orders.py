@@ -34,6 +34,9 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 class CheckoutIn(serializers.Serializer):
     cart_id = serializers.IntegerField(min_value=1)
     holders = HolderIn(many=True, allow_empty=False, max_length=ITEMS_MAX)
+    promo_code = serializers.CharField(max_length=20, required=False, default="",
+                                       allow_blank=True,
+                                       help_text="A promo code (US7), in any case")
 
 
 class MatchOut(serializers.Serializer):
@@ -97,6 +100,9 @@ class OrderOut(serializers.Serializer):
     refund_status = serializers.ChoiceField(RefundState.choices,
                                             help_text="How much of the order was given back")
     invoice = InvoiceOut(allow_null=True, help_text="Once the order is paid (E9-F7)")
+    promo_code = serializers.CharField(allow_null=True, help_text="The promo code used (US7)")
+    promo_discount_amount = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="What the promo code took off the tickets")
 
 
 class CheckoutPaymentOut(serializers.Serializer):
@@ -191,6 +197,9 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None,
         "refunded_amount": _money(refunded),
         "refund_status": refund_state(order, refunded),
         "invoice": None if new_items is not None else order_invoice(order.pk),
+        "promo_code": getattr(order, "promo_code", None),
+        "promo_discount_amount": (None if getattr(order, "promo_discount", None) is None
+                                  else _money(order.promo_discount)),
     }
 
 
@@ -229,7 +238,7 @@ class CheckoutView(APIView):
         data = validated(CheckoutIn, request.data)
         result = checkouts.checkout_submit(user=request.user, cart_id=data["cart_id"],
                                            holders=[dict(h) for h in data["holders"]],
-                                           request=request)
+                                           request=request, promo_code=data["promo_code"])
         # A new order has exactly one payment: the one just started.
         return Response({"order": _order_data(result.order, payments=[result.payment],
                                               new_items=result.items),

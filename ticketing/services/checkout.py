@@ -5,7 +5,9 @@ while the hold lasts) or expires it (refunded: the seats were no longer ours to 
 Order of work in `checkout_submit`: every check that needs no lock, then `blacklist_check`
 (which commits its own attempt log and must run outside our transaction), then one transaction
 for the order and its payment row, then the payment's intent with no transaction open (it calls
-the provider).
+the provider). A promo code (US7, `ticketing.promotions`) is checked with the rest, and its use
+is taken in the order's transaction by one conditional UPDATE; it is confirmed when the order
+completes and given back when it expires (`_promo_follow`).
 
 Locks, in this order: the order row, the cart row, then the seats (through `seats_transition`,
 which locks them in id order) - the cart sweep takes cart then seats, so they never wait on each
@@ -24,6 +26,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accessctl.models import ViolationAction
@@ -72,6 +75,8 @@ from ticketing.models import (
     Profile,
     User,
 )
+from ticketing.promotions.models import PromoCodeApplication
+from ticketing.promotions.services import codes as promo_codes
 from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue
@@ -113,9 +118,24 @@ def order_transition(order: Order, to_status: str, *, actor=None, reason: str = 
     from_status = ORDER_STATUS.move(order, to_status, **fields)
     order.updated_at = timezone.now()
     _order_update(order, ["status", *fields, "updated_at"])
+    _promo_follow(order, to_status)
     audit_record(actor=actor, action=f"order.{to_status.lower()}", obj=order,
                  before={"status": from_status}, after={"status": to_status, "reason": reason,
                                                         **{k: str(v) for k, v in fields.items()}})
+
+
+def _promo_follow(order: Order, to_status: str) -> None:
+    """The order's promo code use follows it: confirmed when paid, given back when it expires
+    (or, per PROMO_USE_RETURNED_ON_REFUND, when refunded). An order read with
+    `promo_status` (None: no code) skips the statement when there is nothing to move."""
+    if getattr(order, "promo_status", "") is None:
+        return
+    if to_status == OrderStatus.COMPLETED:
+        promo_codes.use_confirm(order.pk)
+    elif to_status == OrderStatus.EXPIRED:
+        promo_codes.use_release(order.pk)
+    elif to_status == OrderStatus.REFUNDED:
+        promo_codes.use_refunded(order.pk)
 
 
 def _order_update(order: Order, names: list[str]) -> None:
@@ -133,10 +153,19 @@ def _hold_is_live(cart: Cart, now: datetime) -> bool:
     return cart.status == CartStatus.OPEN and cart.expires_at > now
 
 
+def _promo_of(field: str) -> Subquery:
+    """The order's promo code application's `field`, as a subquery (none: NULL), so that the
+    order's read shows it without a query more and can still lock the order's row."""
+    return Subquery(PromoCodeApplication.objects.filter(order_id=OuterRef("pk"))
+                    .values(field)[:1])
+
+
 def order_for_buyer(*, user, order_id: int, lock: bool = False) -> Order:
     """The order, only for its buyer: anyone else's is 404 like a missing one (E9-F7), so
     order ids cannot be probed."""
-    orders = Order.objects.select_related("match").filter(pk=order_id, buyer_id=user.pk)
+    orders = (Order.objects.select_related("match").filter(pk=order_id, buyer_id=user.pk)
+              .annotate(promo_code=_promo_of("promo_code__code"),
+                        promo_discount=_promo_of("discount_amount")))
     try:
         return lock_one(orders) if lock else orders.get()
     except Order.DoesNotExist:
@@ -197,8 +226,10 @@ def _cart_lock(cart_id: int, now: datetime) -> tuple[str, bool]:
         return status, bool(live)
 
 
-def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) -> Checkout:
-    """Turn the fan's open cart into an order with one holder per ticket and start its payment."""
+def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
+                    promo_code: str = "") -> Checkout:
+    """Turn the fan's open cart into an order with one holder per ticket and start its payment,
+    with `promo_code`'s discount if one is given (its use is taken in the order's transaction)."""
     now = timezone.now()
     match = _cart_match(user=user, cart_id=cart_id, now=now)
     if match is None:
@@ -216,14 +247,24 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                     action=ViolationAction.PURCHASE_ATTEMPT, match_id=match.pk,
                     reference=f"cart:{cart_id}")
 
-    lines = [line_amounts(unit_price=i.full_price, quantity=i.quantity,
-                          discount_percent=i.discount_percent) for i in items]
-    amounts = order_amounts(lines=lines, match_type=match.match_type,
-                            fee_percent=match.fee_percent)
+    priced = None
+    if promo_code:
+        promo = promo_codes.code_find(match_id=match.pk, code=promo_code)
+        promo_codes.code_check(promo, user=user, now=now)
+        priced = promo_codes.cart_price(promo, items=items, match=match)
+        lines, amounts = priced.lines, priced.amounts
+    else:
+        lines = list(enumerate(line_amounts(unit_price=i.full_price, quantity=i.quantity,
+                                            discount_percent=i.discount_percent)
+                               for i in items))
+        amounts = order_amounts(lines=[line for _, line in lines], match_type=match.match_type,
+                                fee_percent=match.fee_percent)
     try:
         with transaction.atomic():
             now = timezone.now()
             _check_cart(*_cart_lock(cart_id, now))
+            if priced is not None:
+                promo_codes.use_take(priced.promo, user=user, now=now)
             order = Order(
                 buyer=user, match=match, cart_id=cart_id,
                 ticket_amount=amounts.ticket_amount,
@@ -236,8 +277,9 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
             _order_update(order, ["number"])
             people_left = iter(people)
             rows = []
-            for item, line in zip(items, lines, strict=True):
-                for _ in range(item.quantity):
+            for index, line in lines:  # a promo code may have split an item into sub-lines
+                item = items[index]
+                for _ in range(line.quantity):
                     person = next(people_left)
                     row = OrderItem(
                         order=order, cart_item_id=item.id, inventory_id=item.inventory_id,
@@ -249,9 +291,17 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None) ->
                     row.row_label, row.seat_number = item.row_label, item.seat_number
                     rows.append(row)
             insert_rows(rows)
+            order.promo_code = order.promo_discount = None
+            if priced is not None:
+                promo_codes.application_record(
+                    promo=priced.promo, order=order, user=user, now=now,
+                    discount=amounts.promo_discount_amount)
+                order.promo_code = priced.promo.code
+                order.promo_discount = amounts.promo_discount_amount
             audit_record(actor=user, action="order.created", obj=order, request=request,
                          after={"number": order.number, "cart_id": cart_id, "tickets": count,
-                                "total_amount": str(order.total_amount)})
+                                "total_amount": str(order.total_amount),
+                                **({"promo_code": order.promo_code} if priced else {})})
             # The payment row commits with its order (its key is new with the order); the
             # provider is asked for the intent only after the commit.
             payment = payment_record(reference=order.payment_reference,
@@ -331,10 +381,12 @@ def _order_locked(order_id: int) -> Order | None:
         return next(iter(Order.objects.raw(
             "SELECT o.*, u.email AS buyer_email, p.id AS profile_id,"
             " p.first_name AS buyer_first_name, p.last_name AS buyer_last_name,"
-            " m.home_team, m.away_team, m.tickets_transferable, m.status AS match_status"
+            " m.home_team, m.away_team, m.tickets_transferable, m.status AS match_status,"
+            " pa.status AS promo_status"
             " FROM ticketing_order o JOIN ticketing_user u ON u.id = o.buyer_id"
             " JOIN seating_match m ON m.id = o.match_id"
             " LEFT JOIN ticketing_profile p ON p.user_id = o.buyer_id"
+            " LEFT JOIN promotions_promocodeapplication pa ON pa.order_id = o.id"
             " WHERE o.id = %s" + lock_clause("o"), [order_id])), None)
 
 
