@@ -77,6 +77,7 @@ from ticketing.models import (
 )
 from ticketing.promotions.models import PromoCodeApplication
 from ticketing.promotions.services import codes as promo_codes
+from ticketing.promotions.services.preview import promo_tries_count
 from ticketing.services import cart as carts
 from ticketing.services.holders import holders_resolve
 from ticketing.services.tickets import tickets_issue
@@ -249,6 +250,8 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
 
     priced = None
     if promo_code:
+        if request is not None:  # guessing through checkout counts like the preview
+            promo_tries_count(request, user)
         promo = promo_codes.code_find(match_id=match.pk, code=promo_code)
         promo_codes.code_check(promo, user=user, now=now)
         priced = promo_codes.cart_price(promo, items=items, match=match)

@@ -242,3 +242,15 @@ def test_a_code_for_the_carts_match_sector_applies_only_there(buyer, match, zone
     assert response.status_code == 201, response.content
     prices = sorted(item["price"] for item in response.json()["order"]["items"])
     assert prices == ["20.00", "35.00"]
+
+
+def test_guessing_codes_through_checkout_counts_like_the_preview(buyer, match, zone, settings):
+    settings.PROMO_VALIDATE_RATE_PER_USER = "2/h"
+    cart = cart_of(buyer, match, zone, 1)
+
+    for n in range(2):
+        assert_error(checkout(buyer, cart, 1, f"GUESS{n}"), 404, "promo_code_not_found")
+    response = checkout(buyer, cart, 1, "GUESS9")
+
+    assert_error(response, 429, "throttled")
+    assert checkout(buyer, cart, 1, "").status_code == 201  # without a code: not limited

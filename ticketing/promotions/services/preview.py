@@ -14,7 +14,8 @@ from ticketing.promotions.models import PromoCode
 from ticketing.promotions.services.codes import Priced, cart_price, code_check, code_find
 
 
-def _tries_count(request, user) -> None:
+def promo_tries_count(request, user) -> None:
+    """Count one try of a code (a preview or a checkout with a code); 429 past either limit."""
     for group, key, rate in (("promo-validate-user", f"user:{user.pk}",
                               settings.PROMO_VALIDATE_RATE_PER_USER),
                              ("promo-validate-ip", f"ip:{client_ip(request)}",
@@ -31,7 +32,7 @@ def code_preview(*, user, match_id: int, code: str, cart_id: int | None = None,
     """The code for the match, checked for `user` (None: an admin's check, no buyer limit), and
     priced on the fan's cart if `cart_id` is given."""
     if limited:
-        _tries_count(request, user)
+        promo_tries_count(request, user)
     match = Match.objects.filter(pk=match_id).first()
     if match is None:
         raise NotFound("No such match.", code="match_not_found", field="match_id")
