@@ -1,6 +1,7 @@
 """Django Admin for promo codes (US7): uses shown and never editable, the orders that used a
 code inline and read-only, every change audited like the admin API's."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import F
 
@@ -23,8 +24,36 @@ class ApplicationInline(admin.TabularInline):
         return False
 
 
+class PromoCodeForm(forms.ModelForm):
+    """Carries the version the editor read: a save after someone else's (admin or API) is
+    refused instead of silently undoing theirs."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = PromoCode
+        fields = ("match", "code", "kind", "value", "valid_from", "valid_until", "max_uses",
+                  "max_uses_per_buyer", "price_categories", "match_sectors", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            current = PromoCode.objects.filter(pk=self.instance.pk).values_list(
+                "version", flat=True).first()
+            if data.get("seen_version") != current:
+                raise forms.ValidationError("Someone else changed this code since you opened "
+                                            "it: reload the page and make your change again.")
+        return data
+
+
 @admin.register(PromoCode)
 class PromoCodeAdmin(admin.ModelAdmin):
+    form = PromoCodeForm
     list_display = ("code", "match", "kind", "value", "uses", "valid_from", "valid_until",
                     "is_active")
     list_filter = ("is_active", "kind")
@@ -50,9 +79,13 @@ class PromoCodeAdmin(admin.ModelAdmin):
                              if change else None)
         if change:
             obj.version = F("version") + 1  # the admin API's editors see their version stale
+            # Never uses_count: a checkout may have taken a use since this form was read.
+            obj.save(update_fields=[f.name for f in PromoCode._meta.concrete_fields
+                                    if f.name not in ("id", "uses_count", "created_by",
+                                                      "created_at")])
         else:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):

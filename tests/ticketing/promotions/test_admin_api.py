@@ -169,8 +169,30 @@ def test_a_code_made_in_django_admin_is_upper_case_and_audited(make_user, match,
 
     client.post(f"/admin/promotions/promocode/{promo.pk}/change/", {
         "match": match.pk, "code": "WINTER5", "kind": "FIXED", "value": "6.00",
-        "is_active": "on", "applications-TOTAL_FORMS": "0", "applications-INITIAL_FORMS": "0"})
+        "is_active": "on", "seen_version": "1", "applications-TOTAL_FORMS": "0",
+        "applications-INITIAL_FORMS": "0"})
 
     promo.refresh_from_db()
     assert (promo.value, promo.version) == (6, 2)
     assert AuditEvent.objects.get(action="promo_code.updated").before["value"] == "5.00"
+
+
+def test_a_django_admin_edit_keeps_the_uses_taken_meanwhile_and_refuses_a_stale_form(
+        make_user, match, client):
+    promo = make_promo(match, code="SAVE10", max_uses=5, uses_count=1)
+    client.force_login(make_user(roles=[Role.MATCH_MANAGER]))
+    form = {"match": match.pk, "code": "SAVE10", "kind": "PERCENT", "value": "15",
+            "max_uses": "5", "is_active": "on", "seen_version": str(promo.version),
+            "applications-TOTAL_FORMS": "0", "applications-INITIAL_FORMS": "0"}
+    PromoCode.objects.filter(pk=promo.pk).update(uses_count=3)  # checkouts while editing
+
+    assert client.post(f"/admin/promotions/promocode/{promo.pk}/change/", form
+                       ).status_code == 302
+    promo.refresh_from_db()
+    assert (promo.value, promo.uses_count) == (15, 3)
+
+    stale = client.post(f"/admin/promotions/promocode/{promo.pk}/change/", {**form,
+                                                                             "value": "20"})
+    assert stale.status_code == 200 and "Someone else changed" in stale.content.decode()
+    promo.refresh_from_db()
+    assert promo.value == 15
