@@ -43,11 +43,17 @@ class PromoCodeForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk:
-            current = PromoCode.objects.filter(pk=self.instance.pk).values_list(
-                "version", flat=True).first()
-            if data.get("seen_version") != current:
+            # The admin's change view runs in one transaction: the row stays locked through
+            # the save, so neither another editor nor a checkout moves it in between.
+            current = (PromoCode.objects.select_for_update().filter(pk=self.instance.pk)
+                       .values("version", "uses_count").first())
+            if current is None or data.get("seen_version") != current["version"]:
                 raise forms.ValidationError("Someone else changed this code since you opened "
                                             "it: reload the page and make your change again.")
+            max_uses = data.get("max_uses")
+            if max_uses is not None and max_uses < current["uses_count"]:
+                self.add_error("max_uses", f"{current['uses_count']} uses are taken already: "
+                                           "the limit cannot be lower.")
         return data
 
 

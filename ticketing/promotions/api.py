@@ -39,10 +39,10 @@ class PromoCodeIn(serializers.Serializer):
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
     max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     max_uses_per_buyer = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    price_category_ids = serializers.ListField(child=serializers.IntegerField(),
-                                               required=False, max_length=ITEMS_MAX)
-    match_sector_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                             max_length=ITEMS_MAX)
+    price_category_ids = serializers.ListField(child=serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1), required=False, max_length=ITEMS_MAX)
+    match_sector_ids = serializers.ListField(child=serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1), required=False, max_length=ITEMS_MAX)
     is_active = serializers.BooleanField(required=False, default=True)
 
 

@@ -196,3 +196,17 @@ def test_a_django_admin_edit_keeps_the_uses_taken_meanwhile_and_refuses_a_stale_
     assert stale.status_code == 200 and "Someone else changed" in stale.content.decode()
     promo.refresh_from_db()
     assert promo.value == 15
+
+
+def test_django_admin_refuses_a_limit_below_the_uses_taken(make_user, match, client):
+    promo = make_promo(match, code="SAVE10", max_uses=5, uses_count=4)
+    client.force_login(make_user(roles=[Role.MATCH_MANAGER]))
+
+    response = client.post(f"/admin/promotions/promocode/{promo.pk}/change/", {
+        "match": match.pk, "code": "SAVE10", "kind": "PERCENT", "value": "10",
+        "max_uses": "3", "is_active": "on", "seen_version": str(promo.version),
+        "applications-TOTAL_FORMS": "0", "applications-INITIAL_FORMS": "0"})
+
+    assert response.status_code == 200 and "4 uses are taken already" in \
+        response.content.decode()
+    assert PromoCode.objects.get(pk=promo.pk).max_uses == 5

@@ -254,3 +254,20 @@ def test_guessing_codes_through_checkout_counts_like_the_preview(buyer, match, z
 
     assert_error(response, 429, "throttled")
     assert checkout(buyer, cart, 1, "").status_code == 201  # without a code: not limited
+
+
+def test_a_code_changed_after_the_cart_was_priced_is_not_taken_on_old_terms(buyer, match):
+    from django.db import transaction
+    from django.db.models import F
+
+    from core.errors import Conflict
+    from ticketing.promotions.services.codes import use_take
+
+    promo = make_promo(match, code="HALF50", value="50", max_uses=5)  # the terms priced
+    PromoCode.objects.filter(pk=promo.pk).update(value=D("10"), version=F("version") + 1)
+
+    with pytest.raises(Conflict) as refused, transaction.atomic():
+        use_take(promo, user=buyer.user, now=timezone.now())
+
+    assert refused.value.code == "promo_code_changed"
+    assert PromoCode.objects.get(pk=promo.pk).uses_count == 0

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.locks import lock_one
 from seating.models import Match, MatchSector, PriceCategory
 from ticketing.promotions.models import PromoCode, PromoKind
 from ticketing.promotions.services.codes import code_normalize
@@ -99,6 +100,8 @@ def promo_code_update(*, actor, promo_id: int, version: int, data: dict,
     try:
         with transaction.atomic():
             promo = promo_code_get(promo_id)
+            # Checkouts wait meanwhile, so max_uses is checked against uses that cannot move.
+            promo.uses_count = lock_one(PromoCode.objects.filter(pk=promo_id)).uses_count
             before = promo_snapshot(promo)
             _check(data, promo)
             fields = {name: data[name] for name in EDITABLE if name in data}

@@ -109,11 +109,26 @@ def use_take(promo: PromoCode, *, user, now: datetime) -> None:
             "UPDATE promotions_promocode SET uses_count = uses_count + 1"
             " WHERE id = %s AND is_active AND (max_uses IS NULL OR uses_count < max_uses)"
             " AND (valid_from IS NULL OR valid_from <= %s)"
-            " AND (valid_until IS NULL OR valid_until > %s)", [promo.pk, stamp, stamp])
+            " AND (valid_until IS NULL OR valid_until > %s)"
+            " AND version = %s",  # the terms the cart was priced with, unchanged since
+            [promo.pk, stamp, stamp, promo.version])
         taken = cursor.rowcount == 1
     if not taken:
-        raise Conflict("This code has been used up.", code="promo_code_used_up", field=FIELD)
+        _use_refused(promo)
     _buyer_limit_check(promo, user)  # under the row lock the UPDATE holds
+
+
+def _use_refused(promo: PromoCode):
+    """Why the use could not be taken: its terms changed, it ran out, or it ended."""
+    now = PromoCode.objects.filter(pk=promo.pk).values("version", "uses_count",
+                                                       "max_uses").first()
+    if now is None or now["version"] != promo.version:
+        raise Conflict("This code was changed just now: check out again to see its terms.",
+                       code="promo_code_changed", field=FIELD)
+    if now["max_uses"] is not None and now["uses_count"] >= now["max_uses"]:
+        raise Conflict("This code has been used up.", code="promo_code_used_up", field=FIELD)
+    raise ValidationFailed("This code is no longer valid.", code="promo_code_inactive",
+                           field=FIELD)
 
 
 def application_record(*, promo: PromoCode, order, user, discount: Decimal,
