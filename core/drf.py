@@ -7,6 +7,12 @@ from rest_framework import serializers
 from core.bounds import JSON_MAX_BYTES
 
 
+def errors_text(detail: dict) -> str:
+    """A serializer's errors as one line for a page ("field: problem; ...")."""
+    return "; ".join(f"{name}: {' '.join(map(str, problems))}"
+                     for name, problems in detail.items())
+
+
 def validated(serializer_class, data, **kwargs) -> dict:
     """Validate request data with an input serializer (400 in the one error shape otherwise)
     and return a plain dict for the service call."""

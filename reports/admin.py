@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
 
-from core.errors import DomainError
-from core.roles import user_has_role
+from core.drf import errors_text
+from core.errors import DomainError, Forbidden
 from reports.models import JobStatus, ReportExportJob
-from reports.params import REPORTS, report_params
+from reports.params import report_params, report_role_check
 from reports.services.exports import download_link, export_request, jobs_visible_to
 
 
@@ -25,17 +25,17 @@ class ExportRequestForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         report_type = data.get("report_type")
-        if report_type and not user_has_role(self.user, *REPORTS[report_type].roles):
-            raise forms.ValidationError("You do not have the role this report needs.")
         if report_type:
+            try:
+                report_role_check(self.user, report_type)
+            except Forbidden as exc:
+                raise forms.ValidationError(exc.detail) from exc
             try:
                 report_params(report_type, data.get("parameters") or {})
             except DomainError as exc:
                 raise DjangoValidationError({"parameters": exc.detail}) from exc
             except ValidationError as exc:
-                raise DjangoValidationError({"parameters": "; ".join(
-                    f"{name}: {' '.join(map(str, problems))}"
-                    for name, problems in exc.detail.items())}) from exc
+                raise DjangoValidationError({"parameters": errors_text(exc.detail)}) from exc
         return data
 
 

@@ -20,10 +20,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.drf import validated
-from core.errors import Forbidden, NotFound
-from core.roles import HasRole, Role, user_has_role
+from core.errors import NotFound
+from core.roles import HasRole, Role
 from reports.models import ExportFormat, JobStatus, ReportExportJob, ReportType
-from reports.params import REPORTS, PeriodIn, report_params, report_table
+from reports.params import REPORTS, PeriodIn, report_params, report_role_check, report_table
 from reports.services.exports import download_link, export_request, jobs_visible_to
 from reports.services.financial import AMOUNTS, FinancialReport, financial_report
 from reports.services.xlsx import financial_xlsx
@@ -95,9 +95,7 @@ def _exact(value):
 
 
 def _preview(report_type: str, request) -> dict:
-    spec = REPORTS[report_type]
-    if not user_has_role(request.user, *spec.roles):
-        raise Forbidden(f"This report needs the role {' or '.join(spec.roles)}.")
+    report_role_check(request.user, report_type)
     table = report_table(report_type, report_params(report_type, request.query_params))
     rows = [dict(zip(table.columns, map(_exact, row), strict=True))
             for row in table.rows(PREVIEW_ROWS)]

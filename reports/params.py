@@ -8,8 +8,8 @@ from datetime import date
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.errors import NotFound, ValidationFailed
-from core.roles import Role
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.roles import Role, user_has_role
 from reports.models import ReportType
 from reports.services.tables import (
     CHANNELS,
@@ -84,6 +84,13 @@ REPORTS: dict[str, ReportSpec] = {
     ReportType.QUOTA_USAGE: ReportSpec(MatchIn, quota_usage_table,
                                        (Role.QUOTA_MANAGER, Role.FINANCE)),
 }
+
+
+def report_role_check(user, report_type: str) -> None:
+    """403 unless `user` holds one of the report's roles."""
+    roles = REPORTS[report_type].roles
+    if not user_has_role(user, *roles):
+        raise Forbidden(f"This report needs the role {' or '.join(roles)}.")
 
 
 def report_params(report_type: str, data) -> dict:

@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import ValidationError
 
+from core.drf import errors_text
 from core.errors import DomainError, Forbidden, NotFound
 from core.roles import Role, user_has_role
 from reports.api import report_for
@@ -23,8 +24,7 @@ def financial_page(request):
     except DomainError as exc:
         error = exc.detail
     except ValidationError as exc:
-        error = "; ".join(f"{name}: {' '.join(map(str, problems))}"
-                          for name, problems in exc.detail.items())
+        error = errors_text(exc.detail)
     context = admin.site.each_context(request) | {
         "title": "Financial reconciliation", "report": report, "error": error,
         "query": request.GET.urlencode(), "params": request.GET,

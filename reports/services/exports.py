@@ -27,7 +27,13 @@ from core.roles import Role, user_has_role
 from core.tables import csv_cell
 from core.transactions import enqueue_on_commit
 from reports.models import ExportFormat, JobStatus, ReportExportJob
-from reports.params import REPORTS, report_params, report_table, stored_params
+from reports.params import (
+    REPORTS,
+    report_params,
+    report_role_check,
+    report_table,
+    stored_params,
+)
 from reports.services.tables import Table
 from reports.services.xlsx import financial_xlsx
 
@@ -41,8 +47,7 @@ def export_request(*, user, report_type: str, file_format: str, parameters) -> R
     queue the job."""
     if report_type not in REPORTS:
         raise NotFound(f"No report type {report_type!r}.", code="report_type_unknown")
-    if not user_has_role(user, *REPORTS[report_type].roles):
-        raise Forbidden(f"This report needs the role {' or '.join(REPORTS[report_type].roles)}.")
+    report_role_check(user, report_type)
     params = report_params(report_type, parameters)
     job = ReportExportJob.objects.create(report_type=report_type, file_format=file_format,
                                          parameters=stored_params(params), requested_by=user)
@@ -230,9 +235,7 @@ def job_for_link(*, token: str, user) -> ReportExportJob:
                        "again.", code="report_link_invalid")
     if job.requested_by_id != user.pk and not user_has_role(user, Role.SUPER_ADMIN):
         raise Forbidden("This export was asked for by someone else.")
-    if not user_has_role(user, *REPORTS[job.report_type].roles):
-        raise Forbidden("This report needs the role "
-                        f"{' or '.join(REPORTS[job.report_type].roles)}.")
+    report_role_check(user, job.report_type)
     return job
 
 

@@ -550,7 +550,8 @@ def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
     for order_id in list(lapsed):
         with transaction.atomic():
             order = lock_first(Order.objects.filter(
-                pk=order_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.FAILED]),
+                pk=order_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.FAILED])
+                .annotate(promo_status=_promo_of("status")),  # None: no code to give back
                 skip_locked=True)
             if order is None:
                 continue
