@@ -201,7 +201,9 @@ def _xlsx_value(value):
 # --- the link ------------------------------------------------------------------------------
 
 def download_link(job: ReportExportJob) -> str:
-    token = signing.dumps({"j": job.pk}, salt=LINK_SALT)
+    # A plain Signer, not signing.dumps (which stamps the time): the link is the same however
+    # often it is shown, and its end is read from completed_at.
+    token = signing.Signer(salt=LINK_SALT).sign_object({"j": job.pk})
     return settings.SITE_URL + reverse("report-export-download", args=[token])
 
 
@@ -225,7 +227,7 @@ def job_for_link(*, token: str, user) -> ReportExportJob:
     often the link was shown again), for its requester (or a Super Admin) still holding the
     report's role."""
     try:
-        data = signing.loads(token, salt=LINK_SALT)
+        data = signing.Signer(salt=LINK_SALT).unsign_object(token)
     except signing.BadSignature as exc:
         raise NotFound("This download link is not valid: export the report again.",
                        code="report_link_invalid") from exc
