@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "ticketing.support",
     "ticketing.loyalty",
     "ticketing.promotions",
+    "ticketing.packages",
+    "adminsortable2",
     "ticketing.invoicing",
     "ticketing.wallet",
     "ticketing.external_tickets",

@@ -31,6 +31,9 @@ Decisions, and why:
   cents in proportion to their prices - integer arithmetic, no rounding - so a line whose
   tickets get different cents becomes sub-lines of equal unit amounts, and every ticket's
   `unit_amount` stays what a one-ticket refund gives back.
+- **A package's price is split over its seats** in whole cents (`package_shares`), so its
+  tickets are ordinary order lines from then on: a promo code, the fee and VAT treat them like
+  any ticket.
 - **Floats are refused** (TypeError) everywhere: 0.1 + 0.2 is not money.
 """
 
@@ -248,6 +251,20 @@ def _fixed_lines(lines: tuple[LineAmounts, ...], applies: Sequence[bool],
                 ticket_amount=unit_amount * quantity,
                 promo_discount=money(Decimal(share * quantity) / HUNDRED))))
     return result
+
+
+def package_shares(*, price: Decimal, seats: int) -> list[tuple[Decimal, int]]:
+    """A package's price split over its `seats` tickets in whole cents: (unit price, how many
+    tickets) pairs, the dearer share first, adding up exactly to `price` (100.00 over 3 seats is
+    33.34 once and 33.33 twice), so each ticket's price is what a one-ticket refund gives back."""
+    price = money(_decimal(price, "price"))
+    if price < 0:
+        raise ValueError(f"price must not be negative, got {price}")
+    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
+        raise ValueError(f"seats must be an int of at least 1, got {seats!r}")
+    base, extra = divmod(int(price * 100), seats)
+    shares = [(Decimal(base + 1) / HUNDRED, extra), (Decimal(base) / HUNDRED, seats - extra)]
+    return [(money(unit), count) for unit, count in shares if count]
 
 
 def _decimal(value: Decimal | int, name: str) -> Decimal:

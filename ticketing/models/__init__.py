@@ -8,7 +8,7 @@ from ticketing.models.accounts import (
     UserManager,
     UserStatus,
 )
-from ticketing.models.carts import Cart, CartItem, CartStatus
+from ticketing.models.carts import Cart, CartItem, CartPackage, CartStatus
 from ticketing.models.orders import (
     MONEY,
     HolderSource,
@@ -22,7 +22,7 @@ from ticketing.models.orders import (
 )
 
 __all__ = [
-    "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartStatus", "HolderSource",
+    "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartPackage", "CartStatus", "HolderSource",
     "IdentityDocument", "Order", "OrderItem", "OrderSource", "OrderStatus", "Profile",
     "RefundState", "SavedProfile", "Ticket", "TicketStatus", "User", "UserManager", "UserStatus",
 ]

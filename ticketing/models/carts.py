@@ -46,6 +46,26 @@ class Cart(models.Model):
         return f"cart:{self.pk}"
 
 
+class CartPackage(models.Model):
+    """One cart line of `quantity` packages (ticketing.packages) at `unit_price` each; its seats
+    are the cart items that point here."""
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="package_lines")
+    package = models.ForeignKey("packages.Package", on_delete=models.PROTECT,
+                                related_name="cart_lines")
+    quantity = models.PositiveSmallIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2,
+                                     help_text="The package's price when it was added")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["cart"], name="cart_package_cart")]
+
+    def __str__(self):
+        return f"{self.quantity} x package {self.package_id} in cart {self.cart_id}"
+
+
 class CartItem(models.Model):
     """One held seat (`inventory`), or `quantity` standing places (`ga_hold`), with the zone
     and the price at the moment they were added."""
@@ -64,6 +84,9 @@ class CartItem(models.Model):
                                      help_text="Price paid per ticket (after the discount)")
     full_price = models.DecimalField(max_digits=8, decimal_places=2)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    # A seat of a package line: its price is the seat's share of the package price.
+    package_line = models.ForeignKey(CartPackage, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="items")
     # From the allocation that added the item: seats of one add sit together or not.
     together = models.BooleanField(default=True)
     warning = models.CharField(max_length=200, blank=True)

@@ -113,6 +113,9 @@ class OrderItem(models.Model):
                                        related_name="order_items")
     unit_price = models.DecimalField(max_digits=8, decimal_places=2,
                                      help_text="What this ticket costs, after the discount")
+    package = models.ForeignKey("packages.Package", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="order_items",
+                                help_text="The package this ticket came in")
     holder_source = models.CharField(max_length=15, choices=HolderSource.choices)
     saved_profile = models.ForeignKey("ticketing.SavedProfile", null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="order_items")

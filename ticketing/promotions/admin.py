@@ -33,7 +33,8 @@ class PromoCodeForm(forms.ModelForm):
     class Meta:
         model = PromoCode
         fields = ("match", "code", "kind", "value", "valid_from", "valid_until", "max_uses",
-                  "max_uses_per_buyer", "price_categories", "match_sectors", "is_active")
+                  "max_uses_per_buyer", "price_categories", "match_sectors", "packages",
+                  "is_active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +66,7 @@ class PromoCodeAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "kind")
     search_fields = ("code", "match__home_team", "match__away_team")
     list_select_related = ("match",)
-    filter_horizontal = ("price_categories", "match_sectors")
+    filter_horizontal = ("price_categories", "match_sectors", "packages")
     readonly_fields = ("uses_count", "version", "created_by", "created_at", "updated_at")
     inlines = [ApplicationInline]
 

@@ -43,6 +43,9 @@ class PromoCodeIn(serializers.Serializer):
         min_value=1, max_value=2**31 - 1), required=False, max_length=ITEMS_MAX)
     match_sector_ids = serializers.ListField(child=serializers.IntegerField(
         min_value=1, max_value=2**31 - 1), required=False, max_length=ITEMS_MAX)
+    package_ids = serializers.ListField(child=serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1), required=False, max_length=ITEMS_MAX,
+        help_text="Packages of the match it applies to")
     is_active = serializers.BooleanField(required=False, default=True)
 
 

@@ -1,8 +1,8 @@
 """Promo codes (US7) and the use an order made of one.
 
 A code belongs to a match, or to the platform (no match). It applies to all of the match's
-tickets, or only to the chosen price categories (zones) and match sectors; a later "package"
-becomes one more nullable M2M beside these two. `uses_count` is a maintained counter, taken and
+tickets, or only to the chosen price categories (zones), match sectors and packages (a zone or
+sector target covers plain tickets; a package's seats count only through a package target). `uses_count` is a maintained counter, taken and
 given back by single conditional UPDATEs (`services.codes`), and the database refuses a count
 past `max_uses`."""
 
@@ -40,9 +40,10 @@ class PromoCode(models.Model):
     uses_count = models.PositiveIntegerField(default=0, editable=False)
     max_uses_per_buyer = models.PositiveIntegerField(null=True, blank=True,
                                                      help_text="Empty: unlimited")
-    # Both empty: all of the match's tickets.
+    # All empty: all of the match's tickets, packages too.
     price_categories = models.ManyToManyField(PriceCategory, blank=True, related_name="+")
     match_sectors = models.ManyToManyField(MatchSector, blank=True, related_name="+")
+    packages = models.ManyToManyField("packages.Package", blank=True, related_name="promo_codes")
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,

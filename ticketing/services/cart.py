@@ -20,6 +20,7 @@ adds cannot pass the ticket limit), the cart row, then the allocator's sector ro
 The expiry sweep takes only the cart row and then seats, so the two never wait on each other
 in a circle."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,13 +34,20 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_clause, lock_first, lock_rows, lock_wait
 from core.sql import db_datetime, insert_rows
+from payments.pricing import package_shares
 from core.status import StatusMachine
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
 from seating.services.allocation import Algorithm, Allocation, Hold, allocate, holds_release
 from ticketing import signals
-from ticketing.models import Cart, CartItem, CartStatus, OrderStatus
+from ticketing.models import Cart, CartItem, CartPackage, CartStatus, OrderStatus
+from ticketing.packages.services import catalog as packages_catalog
+from ticketing.packages.services.stock import (
+    cart_packages_released,
+    cart_packages_sold,
+    package_take,
+)
 from ticketing.selectors import catalog
 from ticketing.services import eligibility
 from ticketing.services.sale_context import sale_match, sale_phases, sale_zone_sectors
@@ -49,7 +57,7 @@ CART_STATUS = StatusMachine("cart", {
 })
 EXPIRE_BATCH = 500
 ITEM_FIELDS = ("id", "cart_id", "quantity", "unit_price", "full_price", "discount_percent",
-               "together", "warning", "inventory_id", "ga_hold_id",
+               "together", "warning", "inventory_id", "ga_hold_id", "package_line_id",
                "match_sector__id", "match_sector__code", "match_sector__name",
                "price_category__id", "price_category__name", "price_category__currency",
                "inventory__id", "inventory__row_label", "inventory__seat_number")
@@ -140,6 +148,7 @@ def cart_mark_checked_out(*, cart_id: int, actor=None, reason: str = "paid") -> 
     holds the OPEN cart's row lock)."""
     _transition(Cart(id=cart_id, status=CartStatus.OPEN), CartStatus.CHECKED_OUT, actor=actor,
                 reason=reason)
+    cart_packages_sold(cart_id)
 
 
 def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:
@@ -159,9 +168,12 @@ def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> 
 
 
 def _end(cart: Cart, to_status: str, *, actor=None, reason: str) -> int:
-    """Move the cart out of OPEN and give its seats back. Returns the seats/places released."""
+    """Move the cart out of OPEN and give its seats and packages back. Returns the
+    seats/places released."""
     _transition(cart, to_status, actor=actor, reason=reason)
-    return holds_release(owner=cart.hold_owner, reason=reason, actor=actor)
+    released = holds_release(owner=cart.hold_owner, reason=reason, actor=actor)
+    cart_packages_released(cart.pk)  # after the seats: a package row is locked last
+    return released
 
 
 def fan_lock(user) -> None:
@@ -238,31 +250,50 @@ def _queue_window_end(match: Match, user, now: datetime) -> datetime | None:
     return entry.window_expires_at if entry else None
 
 
+def _sale_open(*, user, match_id: int, now: datetime):
+    """The match on sale to this fan, the running phase and its limit, and the end of the fan's
+    queue window (None without one): 404 unless published/active, 409 off sale, 403 not
+    eligible or while the queue runs without a window."""
+    match = sale_match(match_id=match_id)
+    phase, phase_limit = _phase_on_sale(match, user, now)
+    window_end = _queue_window_end(match, user, now)
+    if window_end is None:  # an open window passes the queue check: ask only without one
+        queue_window_check(match=match, user=user)
+    return match, phase, phase_limit, window_end
+
+
+def _cart_for_add(*, user, match: Match, phase: SalesPhase, phase_limit: int, tickets: int,
+                  window_end: datetime | None, now: datetime) -> tuple[Cart, list[CartItem]]:
+    """In the caller's transaction: the fan's row locked, their open cart (opened if none) and
+    what it holds, once `tickets` more pass the fan's limits."""
+    fan_lock(user)
+    cart = _open_cart_locked(user=user, match=match, now=now)
+    held = _items(cart) if cart is not None else []
+    _check_limits(user=user, match=match, phase=phase, phase_limit=phase_limit,
+                  quantity=tickets, now=now, held=sum(item.quantity for item in held))
+    if cart is None:
+        expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
+        cart = Cart(user=user, match=match, expires_at=expires_at, created_at=now,
+                    updated_at=now)
+        insert_rows([cart])
+    return cart, held
+
+
+def _hold(cart: Cart, user) -> Hold:
+    return Hold(owner=cart.hold_owner, until=cart.expires_at, user=user, reason="cart")
+
+
 def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) -> CartView:
     """Hold `quantity` best-available tickets of a zone (price category) in the fan's cart;
     returns the cart as it now is."""
-    match = sale_match(match_id=match_id)  # 404 unless published/active
     now = timezone.now()
-    phase, phase_limit = _phase_on_sale(match, user, now)  # 409 off sale, 403 not eligible
-    window_end = _queue_window_end(match, user, now)
-    if window_end is None:  # an open window passes the queue check: ask only without one
-        queue_window_check(match=match, user=user)  # 403 while the queue runs
+    match, phase, phase_limit, window_end = _sale_open(user=user, match_id=match_id, now=now)
     sectors = _zone_sectors(match, zone_id)
     with transaction.atomic():
-        fan_lock(user)
-        cart = _open_cart_locked(user=user, match=match, now=now)
-        held = _items(cart) if cart is not None else []
-        _check_limits(user=user, match=match, phase=phase, phase_limit=phase_limit,
-                      quantity=quantity, now=now, held=sum(item.quantity for item in held))
-        if cart is None:
-            expires_at = window_end or now + timedelta(minutes=settings.CART_HOLD_MINUTES)
-            cart = Cart(user=user, match=match, expires_at=expires_at, created_at=now,
-                        updated_at=now)
-            insert_rows([cart])
-        allocation = allocate(
-            match=match, sectors=sectors, quantity=quantity, algorithm=Algorithm.NM,
-            hold=Hold(owner=cart.hold_owner, until=cart.expires_at, user=user,
-                      reason="cart"))
+        cart, held = _cart_for_add(user=user, match=match, phase=phase, phase_limit=phase_limit,
+                                   tickets=quantity, window_end=window_end, now=now)
+        allocation = allocate(match=match, sectors=sectors, quantity=quantity,
+                              algorithm=Algorithm.NM, hold=_hold(cart, user))
         added = _items_for(cart, allocation, sectors, catalog.discount_percent_on(match, now),
                            now)
         insert_rows(added)
@@ -272,6 +303,61 @@ def cart_add(*, user, match_id: int, zone_id: int, quantity: int, request=None) 
                             "inventory_ids": allocation.inventory_ids,
                             "ga_hold_id": allocation.general_admission_hold_id})
     return _view(cart, held + added, now)
+
+
+def cart_add_package(*, user, match_id: int, package_id: int, quantity: int = 1,
+                     request=None) -> CartView:
+    """Hold `quantity` packages in the fan's cart: one cart line, its seats taken from the
+    package's zones by the same allocator (together where possible), each seat priced at its
+    share of the package price, and the package's stock taken last (409 when sold out)."""
+    now = timezone.now()
+    match, phase, phase_limit, window_end = _sale_open(user=user, match_id=match_id, now=now)
+    package = packages_catalog.package_for_sale(match_id=match.id, package_id=package_id)
+    sectors = [sector for zone_id in package.zone_ids
+               for sector in sale_zone_sectors(match_id=match.id, zone_id=zone_id)]
+    if not sectors:
+        raise Conflict("This package's zones are not on sale.", code="package_not_on_sale",
+                       field="package_id")
+    tickets = package.seats_per_package * quantity
+    with transaction.atomic():
+        cart, held = _cart_for_add(user=user, match=match, phase=phase, phase_limit=phase_limit,
+                                   tickets=tickets, window_end=window_end, now=now)
+        allocation = allocate(match=match, sectors=sectors, quantity=tickets,
+                              algorithm=Algorithm.NM, hold=_hold(cart, user))
+        line = CartPackage(cart=cart, package=package, quantity=quantity,
+                           unit_price=package.price, created_at=now)
+        insert_rows([line])
+        added = _package_items(cart, line, allocation, sectors, now)
+        insert_rows(added)
+        package_take(package_id=package.id, quantity=quantity)  # last: after the seats
+        audit_record(actor=user, action="cart.add_package", obj=cart, request=request,
+                     after={"package_id": package.id, "quantity": quantity,
+                            "match_sector_id": allocation.match_sector_id,
+                            "inventory_ids": allocation.inventory_ids,
+                            "ga_hold_id": allocation.general_admission_hold_id})
+    return _view(cart, held + added, now)
+
+
+def _package_items(cart: Cart, line: CartPackage, allocation: Allocation,
+                   sectors: list[MatchSector], now: datetime) -> list[CartItem]:
+    """The seats of a package line, each at its share of the package price (`package_shares`);
+    standing places of one share are one item."""
+    sector = next(s for s in sectors if s.id == allocation.match_sector_id)
+    per_package = line.package.seats_per_package
+    prices = [unit for unit, count in package_shares(price=line.unit_price, seats=per_package)
+              for _ in range(count)] * line.quantity
+    common = {"cart": cart, "match_sector": sector, "price_category": sector.price_category,
+              "discount_percent": Decimal("0.00"), "together": allocation.together,
+              "warning": allocation.warning, "created_at": now, "package_line": line}
+    if allocation.general_admission_hold_id is not None:
+        counts = Counter(prices)
+        return [CartItem(ga_hold_id=allocation.general_admission_hold_id, quantity=n,
+                         unit_price=unit, full_price=unit, **common)
+                for unit, n in sorted(counts.items(), reverse=True)]
+    return [CartItem(inventory=SeatInventory(id=seat["id"], row_label=seat["row"],
+                                             seat_number=seat["seat"]), quantity=1,
+                     unit_price=unit, full_price=unit, **common)
+            for seat, unit in zip(allocation.seats, prices, strict=True)]
 
 
 def _items_for(cart: Cart, allocation: Allocation, sectors: list[MatchSector],

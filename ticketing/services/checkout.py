@@ -75,6 +75,8 @@ from ticketing.models import (
     Profile,
     User,
 )
+from ticketing.packages.services.answers import answers_check, answers_record
+from ticketing.packages.services.purchases import purchases_record
 from ticketing.promotions.models import PromoCodeApplication
 from ticketing.promotions.services import codes as promo_codes
 from ticketing.promotions.services.preview import promo_tries_count
@@ -203,13 +205,17 @@ def _cart_match(*, user, cart_id: int, now: datetime) -> Match | None:
 
 def _cart_items(cart_id: int) -> list[CartItem]:
     """The cart's items, each with what the new order's response shows of it: `sector_code`,
-    `zone_name`, `row_label`, `seat_number` (None for a standing place)."""
+    `zone_name`, `row_label`, `seat_number` (None for a standing place), and for a package's
+    seat its line's `package_id`, `package_name` and `package_quantity`."""
     return list(CartItem.objects.raw(
         "SELECT i.*, s.code AS sector_code, z.name AS zone_name, seat.row_label,"
-        " seat.seat_number FROM ticketing_cartitem i"
+        " seat.seat_number, l.package_id, l.quantity AS package_quantity,"
+        " p.name AS package_name FROM ticketing_cartitem i"
         " JOIN seating_matchsector s ON s.id = i.match_sector_id"
         " JOIN seating_pricecategory z ON z.id = i.price_category_id"
         " LEFT JOIN seating_seatinventory seat ON seat.id = i.inventory_id"
+        " LEFT JOIN ticketing_cartpackage l ON l.id = i.package_line_id"
+        " LEFT JOIN packages_package p ON p.id = l.package_id"
         " WHERE i.cart_id = %s ORDER BY i.id", [cart_id]))
 
 
@@ -243,6 +249,8 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
     if match.cart_has_order:
         raise Conflict("This cart was already checked out.", code="order_exists")
     people = holders_resolve(user=user, profile=_buyer_profile(user), given=holders, count=count)
+    answers = answers_check(package_ids=[i.package_id for i in items for _ in range(i.quantity)],
+                            given=holders)
 
     blacklist_check(oibs=[p["oib"] for p in people], user=user, request=request,
                     action=ViolationAction.PURCHASE_ATTEMPT, match_id=match.pk,
@@ -279,7 +287,7 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
             order.number = order_number(order)
             _order_update(order, ["number"])
             people_left = iter(people)
-            rows = []
+            rows, tickets = [], []
             for index, line in lines:  # a promo code may have split an item into sub-lines
                 item = items[index]
                 for _ in range(line.quantity):
@@ -288,12 +296,17 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
                         order=order, cart_item_id=item.id, inventory_id=item.inventory_id,
                         ga_hold_id=item.ga_hold_id, match_sector_id=item.match_sector_id,
                         price_category_id=item.price_category_id, unit_price=line.unit_amount,
-                        oib_hash=keyed_hash(person["oib"]),
+                        package_id=item.package_id, oib_hash=keyed_hash(person["oib"]),
                         **{k: v for k, v in person.items()})
                     row.sector_code, row.zone_name = item.sector_code, item.zone_name
                     row.row_label, row.seat_number = item.row_label, item.seat_number
+                    row.package_name = item.package_name
                     rows.append(row)
+                    tickets.append((index, line.unit_amount))
             insert_rows(rows)
+            answers_record(rows, answers)
+            purchases_record(order=order, items=items, tickets=tickets, amounts=amounts,
+                             now=now)
             order.promo_code = order.promo_discount = None
             if priced is not None:
                 promo_codes.application_record(

@@ -11,6 +11,7 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_one
 from seating.models import Match, MatchSector, PriceCategory
+from ticketing.packages.models import Package
 from ticketing.promotions.models import PromoCode, PromoKind
 from ticketing.promotions.services.codes import code_normalize
 
@@ -32,7 +33,8 @@ def promo_snapshot(promo: PromoCode) -> dict:
             "max_uses_per_buyer": promo.max_uses_per_buyer, "is_active": promo.is_active,
             "version": promo.version,
             "price_category_ids": sorted(promo.price_categories.values_list("id", flat=True)),
-            "match_sector_ids": sorted(promo.match_sectors.values_list("id", flat=True))}
+            "match_sector_ids": sorted(promo.match_sectors.values_list("id", flat=True)),
+            "package_ids": sorted(promo.packages.values_list("id", flat=True))}
 
 
 def _check(data: dict, promo: PromoCode | None = None) -> None:
@@ -56,7 +58,8 @@ def _check(data: dict, promo: PromoCode | None = None) -> None:
 def _targets(match_id: int | None, data: dict, promo: PromoCode | None) -> None:
     """Set the zones and sectors the code applies to: the match's own, only for a match's code."""
     for name, model, rel in (("price_category_ids", PriceCategory, "price_categories"),
-                             ("match_sector_ids", MatchSector, "match_sectors")):
+                             ("match_sector_ids", MatchSector, "match_sectors"),
+                             ("package_ids", Package, "packages")):
         if name not in data:
             continue
         ids = set(data[name])

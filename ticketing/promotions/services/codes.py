@@ -75,12 +75,16 @@ def _buyer_limit_check(promo: PromoCode, user) -> None:
 
 
 def applies_flags(promo: PromoCode, items) -> list[bool]:
-    """For each cart item (with `price_category_id`, `match_sector_id`): does the code apply?"""
+    """For each cart item (with `price_category_id`, `match_sector_id`, `package_id`): does the
+    code apply? A zone or sector target covers plain tickets; a package's seats only a package
+    target (or a code with no target at all)."""
     zones = set(promo.price_categories.values_list("id", flat=True))
     sectors = set(promo.match_sectors.values_list("id", flat=True))
-    if not zones and not sectors:
+    packages = set(promo.packages.values_list("id", flat=True))
+    if not zones and not sectors and not packages:
         return [True] * len(items)
-    return [i.price_category_id in zones or i.match_sector_id in sectors for i in items]
+    return [i.package_id in packages if getattr(i, "package_id", None)
+            else i.price_category_id in zones or i.match_sector_id in sectors for i in items]
 
 
 def cart_price(promo: PromoCode, *, items, match) -> Priced:

@@ -3,6 +3,7 @@ try counts against the fan's account and the IP (django-ratelimit, PROMO_VALIDAT
 and _PER_IP), so codes cannot be guessed by the thousand; past either limit, 429."""
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
@@ -41,7 +42,8 @@ def code_preview(*, user, match_id: int, code: str, cart_id: int | None = None,
     if cart_id is None:
         return promo, None
     items = list(CartItem.objects.filter(cart_id=cart_id, cart__user_id=user.pk,
-                                         cart__match_id=match_id).order_by("id"))
+                                         cart__match_id=match_id)
+                 .annotate(package_id=F("package_line__package_id")).order_by("id"))
     if not items:
         raise NotFound("You have no such cart, or it is empty.", code="cart_not_found",
                        field="cart_id")
