@@ -22,7 +22,8 @@ from ticketing.models.orders import (
 )
 
 __all__ = [
-    "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartPackage", "CartStatus", "HolderSource",
-    "IdentityDocument", "Order", "OrderItem", "OrderSource", "OrderStatus", "Profile",
+    "CROATIA", "MONEY", "ApiSession", "Cart", "CartItem", "CartPackage", "CartStatus",
+    "HolderSource", "IdentityDocument", "Order", "OrderItem", "OrderSource", "OrderStatus",
+    "Profile",
     "RefundState", "SavedProfile", "Ticket", "TicketStatus", "User", "UserManager", "UserStatus",
 ]

@@ -2,9 +2,9 @@
 
 A code belongs to a match, or to the platform (no match). It applies to all of the match's
 tickets, or only to the chosen price categories (zones), match sectors and packages (a zone or
-sector target covers plain tickets; a package's seats count only through a package target). `uses_count` is a maintained counter, taken and
-given back by single conditional UPDATEs (`services.codes`), and the database refuses a count
-past `max_uses`."""
+sector target covers plain tickets; a package's seats count only through a package target).
+`uses_count` is a maintained counter, taken and given back by single conditional UPDATEs
+(`services.codes`), and the database refuses a count past `max_uses`."""
 
 from django.conf import settings
 from django.core.validators import RegexValidator

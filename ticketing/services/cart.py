@@ -34,8 +34,8 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.locks import lock_clause, lock_first, lock_rows, lock_wait
 from core.sql import db_datetime, insert_rows
-from payments.pricing import package_shares
 from core.status import StatusMachine
+from payments.pricing import package_shares
 from queueing.models import QueueEntry, QueueStatus
 from queueing.services import queue_window_check
 from seating.models import Match, MatchSector, SalesPhase, SeatInventory
