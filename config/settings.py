@@ -494,6 +494,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+# Package images (public): served by Django on the embedded default; behind a web server or a
+# CDN in production set SERVE_MEDIA=0 and serve MEDIA_ROOT from there.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+PACKAGE_IMAGE_MAX_BYTES = env.int("PACKAGE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Logging: one JSON line per audit event on the "audit" logger (ship it to Loki) ----------
 LOGGING = {

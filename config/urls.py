@@ -3,7 +3,8 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import admin
 from django.http import Http404
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
@@ -32,6 +33,7 @@ api_patterns = [
     path("", include("ticketing.support.urls")),
     path("", include("ticketing.loyalty.urls")),
     path("", include("ticketing.promotions.urls")),
+    path("", include("ticketing.packages.urls")),
     path("", include("ticketing.invoicing.urls")),
     path("", include("ticketing.wallet.urls")),
     path("", include("ticketing.external_tickets.urls")),
@@ -51,6 +53,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    *([re_path(r"^media/(?P<path>packages/.+)$", serve,
+               {"document_root": settings.MEDIA_ROOT})] if settings.SERVE_MEDIA else []),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),  # 404 unless allowed (core.metrics)
     path("admin/reports/financial/", admin.site.admin_view(financial_page),

@@ -6,6 +6,7 @@ from core.bounds import (
     REFRESH_TOKEN_MAX_LENGTH,
     SSO_TOKEN_MAX_LENGTH,
 )
+from core.drf import BoundedJSONField
 from core.models import PushPlatform
 
 
@@ -44,6 +45,9 @@ class IdentityIn(serializers.Serializer):
     oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
     passport_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False, allow_blank=True)
+    options = serializers.DictField(
+        child=BoundedJSONField(max_bytes=2000), required=False,
+        help_text="A package ticket's answers: option id -> true/false, [choices] or text")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 

@@ -49,6 +49,17 @@ class CartItemOut(serializers.Serializer):
     price = serializers.DecimalField(source="unit_price", **MONEY)
     full_price = serializers.DecimalField(**MONEY)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    package_line_id = serializers.IntegerField(allow_null=True,
+                                               help_text="The package line this seat is in")
+
+
+class CartPackageOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The cart line")
+    package_id = serializers.IntegerField()
+    name = serializers.CharField(source="package.name")
+    quantity = serializers.IntegerField()
+    price = serializers.DecimalField(source="unit_price", help_text="One package", **MONEY)
+    total = serializers.DecimalField(**MONEY)
 
 
 class CartOut(serializers.Serializer):
@@ -58,6 +69,8 @@ class CartOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(source="cart.expires_at")
     remaining_seconds = serializers.IntegerField()
     items = CartItemOut(many=True)
+    packages = CartPackageOut(source="package_lines", many=True,
+                              help_text="Package lines; their seats are in items")
     total = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
     together = serializers.BooleanField(help_text="Each add's seats sit side by side")
@@ -82,14 +95,21 @@ def _item_data(item) -> dict:
             "row": seat.row_label if seat else None, "seat": seat.seat_number if seat else None,
             "quantity": item.quantity, "price": _money(item.unit_price),
             "full_price": _money(item.full_price),
-            "discount_percent": _percent(item.discount_percent)}
+            "discount_percent": _percent(item.discount_percent),
+            "package_line_id": item.package_line_id}
 
 
 def cart_data(view: carts.CartView) -> dict:
     return {"id": view.cart.id, "match_id": view.cart.match_id, "status": view.status,
             "expires_at": _time(view.cart.expires_at),
             "remaining_seconds": view.remaining_seconds,
-            "items": [_item_data(item) for item in view.items], "total": _money(view.total),
+            "items": [_item_data(item) for item in view.items],
+            "packages": [{"id": line.id, "package_id": line.package_id,
+                          "name": line.package.name, "quantity": line.quantity,
+                          "price": _money(line.unit_price),
+                          "total": _money(line.total)}
+                         for line in view.package_lines],
+            "total": _money(view.total),
             "currency": view.currency, "together": view.together,
             "warnings": list(view.warnings)}
 

@@ -9,7 +9,7 @@ GET  /api/tickets/<id>                   a ticket, showing more as kick-off near
 from decimal import Decimal
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +20,13 @@ from core.pii import mask
 from payments.models import Payment
 from ticketing.invoicing.selectors import order_invoice
 from ticketing.models import Order, OrderItem, RefundState, TicketStatus
-from ticketing.selectors.orders import OrderLine, order_lines, order_payments
+from ticketing.selectors.orders import (
+    OrderLine,
+    answer_data,
+    order_lines,
+    order_package_details,
+    order_payments,
+)
 from ticketing.serializers import HolderIn
 from ticketing.services import checkout as checkouts
 from ticketing.services import tickets as ticket_service
@@ -46,6 +52,17 @@ class MatchOut(serializers.Serializer):
     kick_off_time = serializers.DateTimeField()
 
 
+class PackageRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AnswerOut(serializers.Serializer):
+    option_id = serializers.IntegerField()
+    label = serializers.CharField()
+    value = serializers.JSONField(help_text="true/false, [choices] or text")
+
+
 class OrderItemOut(serializers.Serializer):
     id = serializers.IntegerField()
     holder_name = serializers.CharField(source="full_name")
@@ -57,6 +74,14 @@ class OrderItemOut(serializers.Serializer):
     row = serializers.CharField(source="inventory.row_label", default=None)
     seat = serializers.IntegerField(source="inventory.seat_number", default=None)
     price = serializers.DecimalField(source="unit_price", max_digits=8, decimal_places=2)
+    package = PackageRefOut(allow_null=True, help_text="The package it came in")
+    options = serializers.SerializerMethodField(
+        help_text="The holder's answers to the package's options")
+
+    @extend_schema_field(AnswerOut(many=True))
+    def get_options(self, item) -> list:
+        return [answer_data(r.option, r.value)
+                for r in item.option_responses.select_related("option")]
 
 
 class OrderTicketOut(serializers.Serializer):
@@ -132,11 +157,14 @@ def _match_data(match) -> dict:
             "kick_off_time": _time(match.kick_off_time)}
 
 
-def _item_data(line: OrderLine) -> dict:
+def _item_data(line: OrderLine, names: dict, answers: dict) -> dict:
     return {"id": line.item_id, "holder_name": line.holder_name,
             "holder_source": line.holder_source, "is_minor": line.is_minor,
             "oib": mask(line.oib), "sector": line.sector, "zone": line.zone, "row": line.row,
-            "seat": line.seat, "price": _price(line.unit_price)}
+            "seat": line.seat, "price": _price(line.unit_price),
+            "package": ({"id": line.package_id, "name": names.get(line.package_id)}
+                        if line.package_id else None),
+            "options": answers.get(line.item_id, [])}
 
 
 def _new_item_data(item: OrderItem) -> dict:
@@ -144,7 +172,11 @@ def _new_item_data(item: OrderItem) -> dict:
     return {"id": item.id, "holder_name": item.full_name,
             "holder_source": str(item.holder_source), "is_minor": item.is_minor,
             "oib": item.oib_masked, "sector": item.sector_code, "zone": item.zone_name,
-            "row": item.row_label, "seat": item.seat_number, "price": _price(item.unit_price)}
+            "row": item.row_label, "seat": item.seat_number, "price": _price(item.unit_price),
+            "package": ({"id": item.package_id, "name": item.package_name}
+                        if item.package_id else None),
+            "options": [answer_data(option, value)
+                        for option, value in getattr(item, "option_answers", [])]}
 
 
 def _ticket_summary(line: OrderLine) -> dict:
@@ -176,7 +208,8 @@ def _order_data(order: Order, *, payments: list[Payment] | None = None,
         items, tickets = [_new_item_data(item) for item in new_items], []
     else:
         lines = order_lines(order.pk)
-        items = [_item_data(line) for line in lines]
+        names, answers = order_package_details(lines)
+        items = [_item_data(line, names, answers) for line in lines]
         tickets = [_ticket_summary(line)
                    for line in sorted((line for line in lines if line.ticket_id is not None),
                                       key=lambda line: line.ticket_id)]
@@ -210,6 +243,10 @@ def _ticket_data(view: ticket_service.TicketView) -> dict:
             "order": {"id": ticket.order_id, "number": ticket.order.number},
             "match": _match_data(ticket.match),
             "zone": {"id": item.price_category_id, "name": item.price_category.name}}
+    if item.package_id:  # a package ticket shows its package and its holder's answers
+        data["package"] = {"id": item.package_id, "name": item.package.name}
+        data["options"] = [answer_data(r.option, r.value)
+                           for r in item.option_responses.select_related("option")]
     if view.tier in (Tier.SEAT, Tier.FULL):
         data["sector"] = {"code": item.match_sector.code, "name": item.match_sector.name}
         data["row"] = ticket.inventory.row_label if ticket.inventory else None

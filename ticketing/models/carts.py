@@ -65,6 +65,10 @@ class CartPackage(models.Model):
     def __str__(self):
         return f"{self.quantity} x package {self.package_id} in cart {self.cart_id}"
 
+    @property
+    def total(self):
+        return self.unit_price * self.quantity
+
 
 class CartItem(models.Model):
     """One held seat (`inventory`), or `quantity` standing places (`ga_hold`), with the zone

@@ -8,13 +8,15 @@ from django.db.models import Q, QuerySet
 
 from payments.models import Payment
 from ticketing.models import Order, OrderItem
+from ticketing.packages.models import OptionResponse, Package
 
 # Every fan reads their order after paying and again on the way to the match. Measured with
 # bench/onsale_profile.py, building this read through the ORM (four joins, one instance per
 # row) cost more Python than the database spent running it; as plain SQL it is one statement.
 ORDER_LINES_SQL = (
     "SELECT i.id, i.first_name, i.last_name, i.holder_source, i.is_minor, i.oib, i.unit_price,"
-    " s.code, z.name, seat.row_label, seat.seat_number, t.id, t.status, t.holder_name"
+    " s.code, z.name, seat.row_label, seat.seat_number, t.id, t.status, t.holder_name,"
+    " i.package_id"
     " FROM ticketing_orderitem i"
     " JOIN seating_matchsector s ON s.id = i.match_sector_id"
     " JOIN seating_pricecategory z ON z.id = i.price_category_id"
@@ -41,6 +43,7 @@ class OrderLine:
     ticket_id: int | None
     ticket_status: str | None
     ticket_holder_name: str | None
+    package_id: int | None
 
 
 def order_lines(order_id: int) -> list[OrderLine]:
@@ -51,9 +54,32 @@ def order_lines(order_id: int) -> list[OrderLine]:
                       holder_source=holder_source, is_minor=bool(is_minor),
                       oib=_oib.from_db_value(oib, None, connection), unit_price=unit_price,
                       sector=sector, zone=zone, row=row, seat=seat, ticket_id=ticket_id,
-                      ticket_status=ticket_status, ticket_holder_name=ticket_holder_name)
+                      ticket_status=ticket_status, ticket_holder_name=ticket_holder_name,
+                      package_id=package_id)
             for (item_id, first_name, last_name, holder_source, is_minor, oib, unit_price,
-                 sector, zone, row, seat, ticket_id, ticket_status, ticket_holder_name) in rows]
+                 sector, zone, row, seat, ticket_id, ticket_status, ticket_holder_name,
+                 package_id) in rows]
+
+
+def order_package_details(lines: list[OrderLine]) -> tuple[dict[int, str], dict[int, list]]:
+    """The package names of the order's package tickets (package id -> name) and their
+    holders' answers (item id -> [{option_id, label, value}]); no read for an order without
+    packages."""
+    ids = {line.package_id for line in lines if line.package_id}
+    if not ids:
+        return {}, {}
+    names = dict(Package.objects.filter(pk__in=ids).values_list("pk", "name"))
+    answers: dict[int, list] = {}
+    for response in (OptionResponse.objects.filter(order_item_id__in=[line.item_id
+                                                                     for line in lines])
+                     .select_related("option")):
+        answers.setdefault(response.order_item_id, []).append(answer_data(response.option,
+                                                                          response.value))
+    return names, answers
+
+
+def answer_data(option, value) -> dict:
+    return {"option_id": option.pk, "label": option.label, "value": value}
 
 
 def order_payments(order: Order) -> list[Payment]:

@@ -115,6 +115,7 @@ class CartView:
     remaining_seconds: int
     together: bool
     warnings: list[str]
+    package_lines: list[CartPackage]
 
 
 def cart_view(*, user, match_id: int) -> CartView:
@@ -138,17 +139,22 @@ def _view(cart: Cart, items: list[CartItem], now: datetime) -> CartView:
         currency=items[0].price_category.currency if items else "EUR",
         remaining_seconds=remaining if status == CartStatus.OPEN else 0,
         together=all(i.together for i in items),
-        warnings=list(dict.fromkeys(i.warning for i in items if i.warning)))
+        warnings=list(dict.fromkeys(i.warning for i in items if i.warning)),
+        package_lines=(list(CartPackage.objects.filter(cart=cart).select_related("package"))
+                       if any(i.package_line_id for i in items) else []))
 
 
 # --- transitions ----------------------------------------------------------------------------
 
-def cart_mark_checked_out(*, cart_id: int, actor=None, reason: str = "paid") -> None:
-    """The cart's seats became an order's tickets (called by the order's completion, which
-    holds the OPEN cart's row lock)."""
+def cart_mark_checked_out(*, cart_id: int, actor=None, reason: str = "paid",
+                          packages: bool = True) -> None:
+    """The cart's seats became an order's tickets, and its packages are sold (`packages`:
+    False when the caller knows it holds none). Called by the order's completion, which holds
+    the OPEN cart's row lock."""
     _transition(Cart(id=cart_id, status=CartStatus.OPEN), CartStatus.CHECKED_OUT, actor=actor,
                 reason=reason)
-    cart_packages_sold(cart_id)
+    if packages:
+        cart_packages_sold(cart_id)
 
 
 def _transition(cart: Cart, to_status: str, *, actor=None, reason: str = "") -> None:

@@ -382,6 +382,7 @@ class _Item(NamedTuple):
     ga_hold_id: int | None
     first_name: str
     last_name: str
+    package_id: int | None
     holder_listed: bool  # on the blacklist today
 
     @property
@@ -408,7 +409,7 @@ def _order_locked(order_id: int) -> Order | None:
 
 def _order_items(order_id: int) -> list[_Item]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, "
+        cursor.execute("SELECT id, inventory_id, ga_hold_id, first_name, last_name, package_id, "
                        + listed_today_sql("ticketing_orderitem.oib_hash")
                        + " FROM ticketing_orderitem WHERE order_id = %s ORDER BY id",
                        [*listed_today_params(), order_id])
@@ -458,7 +459,8 @@ def _sell(order: Order, items: list[_Item], seats: list[SeatInventory], hold_own
     # Only the ids (and the email, for the audit) of the buyer and match are read below.
     buyer = User(id=order.buyer_id, email=order.buyer_email)
     carts.cart_mark_checked_out(cart_id=order.cart_id, actor=buyer,
-                                reason=f"paid as order {order.number}")
+                                reason=f"paid as order {order.number}",
+                                packages=any(i.package_id for i in items))
     if order.status == OrderStatus.FAILED:  # a late success of an earlier attempt
         order_transition(order, OrderStatus.PENDING_PAYMENT, reason="an earlier attempt succeeded")
     order_transition(order, OrderStatus.COMPLETED, reason="payment succeeded", payment=payment,
