@@ -45,9 +45,6 @@ class IdentityIn(serializers.Serializer):
     oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
     passport_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False, allow_blank=True)
-    options = serializers.DictField(
-        child=BoundedJSONField(max_bytes=2000), required=False,
-        help_text="A package ticket's answers: option id -> true/false, [choices] or text")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
@@ -111,3 +108,6 @@ class HolderIn(serializers.Serializer):
     oib = serializers.CharField(max_length=20, required=False, allow_blank=True)
     passport_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False, allow_blank=True)
+    options = serializers.DictField(
+        child=BoundedJSONField(max_bytes=2000), required=False,
+        help_text="A package ticket's answers: option id -> true/false, [choices] or text")

@@ -22,7 +22,11 @@ def _refuse(message: str):
 
 
 def _max_bytes() -> int:
-    return getattr(settings, "PACKAGE_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+    return settings.PACKAGE_IMAGE_MAX_BYTES
+
+
+def _too_large():
+    return _refuse(f"The image is larger than {_max_bytes() / (1024 * 1024):g} MB.")
 
 
 def _open(data: bytes) -> Image.Image:
@@ -48,10 +52,10 @@ def image_check(uploaded) -> Image.Image:
     """The upload as a decoded image; 422 naming `image` when it is not an acceptable one."""
     size = getattr(uploaded, "size", None)
     if size is not None and size > _max_bytes():
-        raise _refuse(f"The image is larger than {_max_bytes() // (1024 * 1024)} MB.")
+        raise _too_large()
     data = uploaded.read(_max_bytes() + 1)
     if len(data) > _max_bytes():
-        raise _refuse(f"The image is larger than {_max_bytes() // (1024 * 1024)} MB.")
+        raise _too_large()
     return _open(data)
 
 
