@@ -16,7 +16,8 @@ what the database spent running it (measured with bench/onsale_profile.py;
 docs/architecture.md, "The on-sale hot path").
 
 Locks, always in this order: the fan's user row (serialises one fan's cart writes, so parallel
-adds cannot pass the ticket limit), the cart row, then the allocator's sector rows and seats.
+adds cannot pass the ticket limit), the cart row, then the allocator's sector rows and seats,
+then (a package add, a cart's end, its completion) the package row, always last.
 The expiry sweep takes only the cart row and then seats, so the two never wait on each other
 in a circle."""
 
