@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdmin
 from core.audit import audit_record
 from core.errors import ValidationFailed
 from core.locks import LockBusy, lock_one
@@ -309,17 +310,6 @@ class PackageAdmin(SortableAdminMixin, admin.ModelAdmin):
 
 
 # --- the sales' history: read-only ------------------------------------------------------------
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PackagePurchase)
 class PackagePurchaseAdmin(ReadOnlyAdmin):
