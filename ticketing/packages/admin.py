@@ -3,23 +3,25 @@ options sortable inline, stock shown and never editable, the image re-encoded th
 `services.images`, a live sales summary above the list, every change audited like the admin
 API's. Purchases and option answers are the sales' history: read-only."""
 
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminMixin, SortableInlineAdminMixin
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Sum
+from django.db.models import F
 from django.http import JsonResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyAdmin
 from core.audit import audit_record
 from core.errors import ValidationFailed
 from core.locks import LockBusy, lock_one
-from ticketing.models import OrderStatus
+from core.tables import csv_response
 from ticketing.packages.models import (
     CHOICES_MAX,
     CHOICES_MIN,
@@ -30,6 +32,7 @@ from ticketing.packages.models import (
     PackageOption,
     PackagePurchase,
 )
+from ticketing.packages.services import sales
 from ticketing.packages.services.admin import package_snapshot
 from ticketing.packages.services.images import image_check, image_remove, image_store
 
@@ -41,19 +44,12 @@ NOT_SAVED = ("id", "sold_count", "held_count", "created_by", "created_at")
 
 
 def sales_summary(match_id: int | None = None) -> dict:
-    """Each package's stock, the packages sold and the revenue (net of discounts) of completed
-    orders, for one match or all of them."""
-    packages = Package.objects.all()
-    purchases = PackagePurchase.objects.filter(order__status=OrderStatus.COMPLETED)
-    if match_id is not None:
-        packages = packages.filter(match_id=match_id)
-        purchases = purchases.filter(package__match_id=match_id)
-    rows = [{"id": p.id, "sold_count": p.sold_count, "held_count": p.held_count,
-             "available": p.available, "sold_out": p.sold_out}
-            for p in packages.only("id", "sold_count", "held_count", "quantity_limit")]
-    revenue = purchases.aggregate(total=Sum("net_amount"))["total"] or Decimal("0")
-    return {"packages": rows, "sold": sum(row["sold_count"] for row in rows),
-            "revenue": f"{revenue:.2f}"}
+    """What the list's summary shows and polls: each package's stock, the packages sold and
+    the revenue (net of discounts) of completed orders, for one match or all of them."""
+    summary = sales.sales_summary(sales.SalesFilter(match_id=match_id))
+    stock = ("id", "sold_count", "held_count", "available", "sold_out")
+    return {"packages": [{key: row[key] for key in stock} for row in summary.packages],
+            "sold": summary.totals["sold"], "revenue": f"{summary.totals['net_amount']:.2f}"}
 
 
 # --- options ---------------------------------------------------------------------------------
@@ -311,14 +307,96 @@ class PackageAdmin(SortableAdminMixin, admin.ModelAdmin):
 
 # --- the sales' history: read-only ------------------------------------------------------------
 
+class SalesChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        page = list(self.result_list)  # evaluated once: the rows the page then draws
+        holders = sales.holders_of(page)
+        for purchase in page:
+            purchase.holders = holders.get(purchase.pk, [])
+
+
+def sales_filter(params) -> sales.SalesFilter:
+    """The sales tracking filter of the list's own filters (match, package, sponsorship, the
+    date drill-down), for the CSV download of what the list shows."""
+    def number(key):
+        value = params.get(key, "")
+        return int(value) if value.isdigit() else None
+
+    date_from = date_to = None
+    year, month, day = (number(f"created_at__{part}") for part in ("year", "month", "day"))
+    if year:
+        start = datetime(year, month or 1, day or 1, tzinfo=timezone.get_current_timezone())
+        date_from = start
+        date_to = (start + timedelta(days=1) if day
+                   else start.replace(year=year + 1) if not month
+                   else (start + timedelta(days=32)).replace(day=1))
+    return sales.SalesFilter(match_id=number("package__match__id__exact"),
+                             package_id=number("package__id__exact"),
+                             sponsorship_only=params.get("package__is_sponsorship__exact") == "1",
+                             date_from=date_from, date_to=date_to)
+
+
 @admin.register(PackagePurchase)
 class PackagePurchaseAdmin(ReadOnlyAdmin):
-    list_display = ("order", "package", "quantity", "gross_amount", "discount_amount",
-                    "net_amount", "fee_amount", "created_at")
-    list_filter = ("package__match",)
-    search_fields = ("order__number", "package__name")
-    list_select_related = ("order", "package")
-    readonly_fields = (*list_display, "cart_line")
+    """Sales tracking (US9) in the admin: the paid purchases, newest first, with their buyer,
+    promo code, amounts, and each ticket's holder, seat and answers; a CSV of what it shows."""
+
+    change_list_template = "admin/packages/packagepurchase/change_list.html"
+    list_display = ("order_number", "status", "buyer", "package", "quantity", "promo",
+                    "gross_amount", "discount_amount", "net_amount", "fee_amount", "holders",
+                    "created_at")
+    list_filter = ("package__match", "package", "package__is_sponsorship")
+    date_hierarchy = "created_at"
+    search_fields = ("order__number", "order__buyer__email", "package__name")
+    readonly_fields = ("order", "package", "quantity", "gross_amount", "discount_amount",
+                       "net_amount", "fee_amount", "cart_line", "created_at")
+
+    def get_queryset(self, request):
+        return sales.purchases(sales.SalesFilter(match_id=None))
+
+    def get_changelist(self, request, **kwargs):
+        return SalesChangeList
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_number(self, obj):
+        return obj.order.number
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return obj.order.status
+
+    @admin.display(description="Buyer", ordering="order__buyer__email")
+    def buyer(self, obj):
+        return obj.order.buyer.email
+
+    @admin.display(description="Promo code")
+    def promo(self, obj):
+        return obj.promo_code or "—"
+
+    @admin.display(description="Holders and answers")
+    def holders(self, obj):
+        rows = getattr(obj, "holders", None)
+        if rows is None:  # the change page: one purchase
+            rows = sales.holders_of([obj]).get(obj.pk, [])
+        return format_html_join(
+            "", '<div class="package-holder">{} · {} {}-{}{}</div>',
+            ((h["name"], h["sector"], h["row"] or "", h["seat"] or "",
+              "".join(f" · {a['label']}: {a['display']}" for a in h["answers"]))
+             for h in rows)) or "—"
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [path("export.csv", self.admin_site.admin_view(self.csv_view),
+                     name=f"{opts.app_label}_{opts.model_name}_csv"),
+                *super().get_urls()]
+
+    def csv_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        f = sales_filter(request.GET)
+        name = f"package-sales-match-{f.match_id}.csv" if f.match_id else "package-sales.csv"
+        return csv_response(file_name=name, header=sales.CSV_HEADER, rows=sales.csv_rows(f))
 
 
 @admin.register(OptionResponse)

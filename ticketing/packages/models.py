@@ -146,6 +146,7 @@ class PackagePurchase(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["package", "created_at"], name="package_purchase_time")]
+        verbose_name = "package sale"  # the admin's sales tracking page
 
     def __str__(self):
         return f"{self.quantity} x {self.package_id} in order {self.order_id}"

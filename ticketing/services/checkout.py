@@ -270,6 +270,10 @@ def checkout_submit(*, user, cart_id: int, holders: list[dict], request=None,
                                for i in items))
         amounts = order_amounts(lines=[line for _, line in lines], match_type=match.match_type,
                                 fee_percent=match.fee_percent)
+        if not amounts.total_amount:  # e.g. a package priced 0.00 alone in the cart
+            raise ValidationFailed("This cart costs nothing, and the shop only sells: free "
+                                   "tickets are given through quotas.", code="order_free",
+                                   field="cart_id")
     try:
         with transaction.atomic():
             now = timezone.now()

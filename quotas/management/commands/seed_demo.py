@@ -6,6 +6,7 @@ from quotas import demo as quotas_demo
 from quotas.services.magic_links import magic_link_issue
 from seating import demo as seating_demo
 from ticketing import demo as accounts_demo
+from ticketing.packages import demo as packages_demo
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             logins = accounts_demo.seed_accounts()
             matches = seating_demo.seed_matches()
             quotas = quotas_demo.seed_quotas(matches)
+            packages = packages_demo.seed_packages(matches)
         site = settings.SITE_URL
         lines = [
             "",
@@ -33,6 +35,11 @@ class Command(BaseCommand):
               + (f"seat map: {site}/admin/seating/match/{m.id}/seat-map/" if m.is_numbered
                  else "standing (sold by capacity)")
               for m in matches],
+            "",
+            "Ticket packages (GET /api/matches/<id>/packages; promo code "
+            f"{packages_demo.DEMO_CODE} takes 10 % off the family package):",
+            *[f"  #{p.id} {p.name} on match #{p.match_id}: {p.price} EUR for "
+              f"{p.seats_per_package} seat(s)" for p in packages],
             "",
             f"Quota portal: {site}/portal/  (each link below signs in as that holder):",
             *[f"  {q.recipient_email:<22} {q.quantity} for {q.match.home_team} v "

@@ -21,7 +21,7 @@ AMOUNTS = ("gross_amount", "discount_amount", "net_amount", "fee_amount")
 
 @dataclass
 class SalesFilter:
-    match_id: int
+    match_id: int | None  # None: every match (the admin's unfiltered list)
     package_id: int | None = None
     sponsorship_only: bool = False
     date_from: datetime | None = None
@@ -31,7 +31,9 @@ class SalesFilter:
 def purchases(f: SalesFilter) -> QuerySet:
     """The paid purchases the filter selects, newest first, with `promo_code`, `buyer_email`,
     `order_number`, `order_status`."""
-    rows = PackagePurchase.objects.filter(package__match_id=f.match_id, order__status__in=PAID)
+    rows = PackagePurchase.objects.filter(order__status__in=PAID)
+    if f.match_id is not None:
+        rows = rows.filter(package__match_id=f.match_id)
     if f.package_id:
         rows = rows.filter(package_id=f.package_id)
     if f.sponsorship_only:
@@ -68,7 +70,9 @@ def sales_summary(f: SalesFilter) -> Summary:
         sold=Coalesce(Sum("quantity", filter=Q(order__status=OrderStatus.COMPLETED)), 0),
         **{name: Coalesce(Sum(name, filter=Q(order__status=OrderStatus.COMPLETED)), ZERO)
            for name in AMOUNTS})}
-    packages = Package.objects.filter(match_id=f.match_id)
+    packages = Package.objects.all()
+    if f.match_id is not None:
+        packages = packages.filter(match_id=f.match_id)
     if f.package_id:
         packages = packages.filter(pk=f.package_id)
     if f.sponsorship_only:
