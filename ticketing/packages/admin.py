@@ -3,6 +3,7 @@ options sortable inline, stock shown and never editable, the image re-encoded th
 `services.images`, a live sales summary above the list, every change audited like the admin
 API's. Purchases and option answers are the sales' history: read-only."""
 
+import json
 from datetime import datetime, timedelta
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminMixin, SortableInlineAdminMixin
@@ -11,6 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import F
 from django.http import JsonResponse
 from django.urls import path, reverse
@@ -22,6 +24,7 @@ from core.audit import audit_record
 from core.errors import ValidationFailed
 from core.locks import LockBusy, lock_one
 from core.tables import csv_response
+from seating.models import Match
 from ticketing.packages.models import (
     CHOICES_MAX,
     CHOICES_MIN,
@@ -266,6 +269,23 @@ class PackageAdmin(SortableAdminMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     # --- saving ----------------------------------------------------------------------------
+
+    def update_order(self, request):
+        """A drag and drop, audited like the admin API's reorder (per match, in its
+        transaction). adminsortable2 writes only `display_order`, never the counters."""
+        with transaction.atomic():
+            response = super().update_order(request)
+            if response.status_code == 200:
+                moved = {int(pk): position for pk, position
+                         in json.loads(request.body).get("updatedItems") or []}
+                matches: dict[int, dict] = {}
+                for match_id, pk in (Package.objects.filter(pk__in=moved)
+                                     .values_list("match_id", "pk")):
+                    matches.setdefault(match_id, {})[pk] = moved[pk]
+                for match_id, positions in matches.items():
+                    audit_record(actor=request.user, request=request, obj=Match(pk=match_id),
+                                 action="package.reordered", after={"moved": positions})
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # A sold package is the sales' history: deactivate it instead.

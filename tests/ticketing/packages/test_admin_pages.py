@@ -300,6 +300,22 @@ def test_the_summary_is_for_admins_only(buyer, match):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_a_drag_and_drop_reorder_is_audited_per_match(admin_web, match, zone):
+    first = make_package(match, [zone], name="First", display_order=0)
+    second = make_package(match, [zone], name="Second", display_order=1)
+
+    response = admin_web.post(f"{LIST}adminsortable2_update/",
+                              {"updatedItems": [[str(second.pk), 0], [str(first.pk), 1]]},
+                              content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    assert list(Package.objects.order_by("display_order").values_list("name", flat=True)) == [
+        "Second", "First"]
+    event = AuditEvent.objects.get(action="package.reordered")
+    assert (event.object_id, event.after) == (
+        str(match.pk), {"moved": {str(second.pk): 0, str(first.pk): 1}})
+
+
 # --- sales tracking ----------------------------------------------------------------------------
 
 SALES = "/admin/packages/packagepurchase/"
