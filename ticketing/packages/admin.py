@@ -346,7 +346,11 @@ def sales_filter(params) -> sales.SalesFilter:
     date_from = date_to = None
     year, month, day = (number(f"created_at__{part}") for part in ("year", "month", "day"))
     if year:
-        start = datetime(year, month or 1, day or 1, tzinfo=timezone.get_current_timezone())
+        try:
+            start = datetime(year, month or 1, day or 1, tzinfo=timezone.get_current_timezone())
+        except (ValueError, OverflowError):
+            raise ValidationFailed("created_at: not a date.", code="invalid",
+                                   field="created_at") from None
         date_from = start
         date_to = (start + timedelta(days=1) if day
                    else start.replace(year=year + 1) if not month
@@ -369,8 +373,9 @@ class PackagePurchaseAdmin(ReadOnlyAdmin):
     list_filter = ("package__match", "package", "package__is_sponsorship")
     date_hierarchy = "created_at"
     search_fields = ("order__number", "order__buyer__email", "package__name")
-    readonly_fields = ("order", "package", "quantity", "gross_amount", "discount_amount",
-                       "net_amount", "fee_amount", "cart_line", "created_at")
+    readonly_fields = ("order", "package", "quantity", "promo", "gross_amount",
+                       "discount_amount", "net_amount", "fee_amount", "holders", "cart_line",
+                       "created_at")
 
     def get_queryset(self, request):
         return sales.purchases(sales.SalesFilter(match_id=None))
@@ -414,7 +419,10 @@ class PackagePurchaseAdmin(ReadOnlyAdmin):
     def csv_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        f = sales_filter(request.GET)
+        try:
+            f = sales_filter(request.GET)
+        except ValidationFailed as exc:
+            return JsonResponse({"error": exc.code, "detail": exc.detail}, status=400)
         name = f"package-sales-match-{f.match_id}.csv" if f.match_id else "package-sales.csv"
         return csv_response(file_name=name, header=sales.CSV_HEADER, rows=sales.csv_rows(f))
 

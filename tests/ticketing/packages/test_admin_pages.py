@@ -348,7 +348,9 @@ def test_the_sales_page_lists_purchases_with_buyer_code_holders_and_answers(
     assert rows[0].startswith("order,status,purchased_at,buyer,package")
     assert len(rows) == 3 and all(order.number in row for row in rows[1:])
     assert "PKG20" in rows[1] and "960.00" in rows[1]  # 1200.00 less 20 %
-    assert admin_web.get(f"{SALES}{order.package_purchases.get().pk}/change/").status_code == 200
+    detail = admin_web.get(f"{SALES}{order.package_purchases.get().pk}/change/")
+    assert detail.status_code == 200
+    assert "PKG20" in detail.content.decode() and "T-shirt size: M" in detail.content.decode()
 
 
 def test_the_sales_csv_follows_the_date_drill_down(admin_web):
@@ -364,3 +366,6 @@ def test_the_sales_csv_follows_the_date_drill_down(admin_web):
     assert (f.match_id, f.date_from.day, f.date_to.month, f.date_to.day) == (None, 28, 3, 1)
     assert sales_filter({"created_at__year": "2026"}).date_to.year == 2027
     assert Client().get(f"{SALES}export.csv").status_code == 302  # signed-in staff only
+    bad = admin_web.get(f"{SALES}export.csv", {"created_at__year": "2026",
+                                               "created_at__month": "13"})
+    assert (bad.status_code, bad.json()["error"]) == (400, "invalid")
