@@ -4,7 +4,6 @@ fan buys it with a promo code, answering the options; the purchase shows on the 
 tracking page with its code, holders and answers."""
 
 import io
-import json
 import urllib.parse
 import urllib.request
 
@@ -12,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.roles import Role
+from tests.browser.test_dashboard import api
 from tests.ticketing.packages.test_purchase import make_package
 from tests.ticketing.test_cart import on_sale_match, seated_zone
 from tests.ticketing.test_checkout import adult, buyer_profile, valid_oib
@@ -26,14 +26,6 @@ def _shop_env(settings, email_templates, tmp_path):
     settings.PAYMENTS_PROVIDER = "local"
     settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def api(base: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def png(path) -> str:
