@@ -161,6 +161,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"  # what authenticate() gets (axes' default: "email")
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.limits.admin_lockout"  # the 429 page, with Retry-After
 
 # The proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: none, the
 # client is REMOTE_ADDR. Behind a TLS proxy, list its address, or every client shares it (one
@@ -434,6 +435,15 @@ PDF_TICKET_LINK_DAYS = env.int("PDF_TICKET_LINK_DAYS", default=30)  # the holder
 MAX_SAVED_PROFILES = 10
 DEFAULT_PROFILE_MIN_AGE = 18
 
+# --- Rate limits (core.limits; README, "Rate limits") ----------------------------------------
+# Per client address: the webshop-token exchange (the app's login and refresh, DRF's throttle,
+# read once at startup; the portal's sign-in) and magic links. Per fan account: joining a
+# waiting room and adding to the cart (seats or packages). Past one: 429 with Retry-After.
+AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="30/min")
+MAGIC_LINK_RATE_PER_IP = env.str("MAGIC_LINK_RATE_PER_IP", default="60/h")
+QUEUE_JOIN_RATE = env.str("QUEUE_JOIN_RATE", default="20/m")
+CART_ADD_RATE = env.str("CART_ADD_RATE", default="30/m")
+
 # --- DRF and OpenAPI ------------------------------------------------------------------------
 # Request bodies (JSON and form fields; uploaded files are bounded by their readers) up to
 # 1 MB: the five stadiums' largest seat map is ~56 KB and a 50,000-seat bulk change ~450 KB. A
@@ -450,7 +460,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/min")},
+    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
     # Throttles key on core.net.client_ip (ClientIPScopedRateThrottle); 0 keeps any other DRF
     # throttle on REMOTE_ADDR instead of believing every client's X-Forwarded-For.
     "NUM_PROXIES": 0,

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.limits import per_user
 from queueing import services
 
 
@@ -29,6 +30,8 @@ def _render(view: services.QueueView) -> Response:
 
 
 class QueueJoinView(APIView):
+    throttle_classes = [per_user("queue-join", "QUEUE_JOIN_RATE")]
+
     @extend_schema(request=None, responses=QueueOut, tags=["queue"],
                    summary="Join the match's waiting queue (joining again returns your place)")
     def post(self, request, match_id: int):

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, Forbidden, NotFound
+from core.limits import per_ip_count
 from quotas import selectors
 from quotas.middleware import portal_only_mark
 from quotas.services.common import quota_for_holder
@@ -44,18 +45,27 @@ def _sso_user(token: str, request):
     return user
 
 
+def _retry_after(response, refusal: DomainError | None):
+    """A page answering a rate limit (429) says when to come back, as the API does."""
+    if retry_after := getattr(refusal, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def portal_login(request):
     """Sign in with the webshop (SSO) login: the webshop redirects here with `?token=<its
     token>`, or the form posts `drupal_token`. The same credentials as the mobile app."""
     token = (request.POST.get("drupal_token") if request.method == "POST"
              else request.GET.get("token")) or ""
-    error, status = "", 200
+    error, status, refused = "", 200, None
     if token.strip():
         try:
+            per_ip_count(request, group="portal-login", rate=settings.AUTH_THROTTLE_RATE,
+                         detail="Too many sign-in attempts from here; wait a minute.")
             user = _sso_user(token.strip(), request)
         except DomainError as exc:
-            error, status = exc.detail, exc.status_code
+            error, status, refused = exc.detail, exc.status_code, exc
         else:
             login(request, user, backend=BACKEND)
             portal_only_mark(request)
@@ -64,10 +74,10 @@ def portal_login(request):
         error, status = "Paste the sign-in token from the webshop.", 400
     elif request.user.is_authenticated:
         return HttpResponseRedirect(_next_url(request))
-    return render(request, "quotas/portal/login.html", {
+    return _retry_after(render(request, "quotas/portal/login.html", {
         "error": error, "next": request.POST.get("next") or request.GET.get("next") or "",
         "demo_sso": not (settings.SSO_PUBLIC_KEY or settings.SSO_PUBLIC_KEY_FILE
-                         or settings.SSO_JWKS_URL)}, status=status)
+                         or settings.SSO_JWKS_URL)}, status=status), refused)
 
 
 @require_POST
@@ -80,11 +90,13 @@ def magic_login(request, token: str):
     """The invitation's magic link: sign in as the quota's recipient (a portal-only session),
     open the quota. A link that does not work says why, and what to do instead."""
     try:
+        per_ip_count(request, group="magic-link", rate=settings.MAGIC_LINK_RATE_PER_IP,
+                     detail="Too many sign-in links opened from here; try again later.")
         user, quota = magic_link_redeem(token=token, request=request)
     except DomainError as exc:
-        return render(request, "quotas/link_invalid.html", {
+        return _retry_after(render(request, "quotas/link_invalid.html", {
             "message": exc.detail, "back_office": exc.code == "back_office_account"},
-            status=exc.status_code)
+            status=exc.status_code), exc)
     login(request, user, backend=BACKEND)
     portal_only_mark(request)
     return HttpResponseRedirect(reverse("portal:quota", kwargs={"quota_id": quota.pk}))

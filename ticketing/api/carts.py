@@ -10,9 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.drf import validated
+from core.limits import per_user
 from ticketing.services import cart as carts
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
+# Seats and packages count together. Holding seats needs no Redis, so neither does its limit.
+CART_ADD_LIMIT = per_user("cart-add", "CART_ADD_RATE", fail_open=True)
 
 
 # --- Serializers ----------------------------------------------------------------------------
@@ -122,6 +125,8 @@ def _render(view: carts.CartView, code=status.HTTP_200_OK) -> Response:
 
 @extend_schema(tags=["cart"])
 class CartAddView(APIView):
+    throttle_classes = [CART_ADD_LIMIT]
+
     @extend_schema(request=CartAddIn, responses={201: CartOut},
                    summary="Hold best-available tickets of a zone in the fan's cart")
     def post(self, request):

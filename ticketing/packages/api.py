@@ -30,7 +30,7 @@ from core.drf import validated
 from core.errors import ValidationFailed
 from core.roles import HasRole, Role
 from core.tables import csv_response
-from ticketing.api.carts import cart_data
+from ticketing.api.carts import CART_ADD_LIMIT, cart_data
 from ticketing.packages.models import OPTIONS_MAX, OptionKind, Package, PackageOption
 from ticketing.packages.services import admin as package_admin
 from ticketing.packages.services import sales
@@ -132,6 +132,8 @@ class MatchPackagesView(APIView):
 
 @extend_schema(tags=["cart"])
 class CartAddPackageView(APIView):
+    throttle_classes = [CART_ADD_LIMIT]
+
     @extend_schema(request=CartAddPackageIn, responses={201: OpenApiTypes.OBJECT},
                    summary="Hold packages (their seats together where possible) in the cart")
     def post(self, request):

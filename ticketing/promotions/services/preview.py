@@ -5,10 +5,9 @@ and _PER_IP), so codes cannot be guessed by the thousand; past either limit, 429
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 
-from core.errors import NotFound, TooManyRequests
-from core.net import client_ip
+from core.errors import NotFound
+from core.limits import limit_count, per_ip_count
 from seating.models import Match
 from ticketing.models import CartItem
 from ticketing.promotions.models import PromoCode
@@ -17,15 +16,11 @@ from ticketing.promotions.services.codes import Priced, cart_price, code_check, 
 
 def promo_tries_count(request, user) -> None:
     """Count one try of a code (a preview or a checkout with a code); 429 past either limit."""
-    for group, key, rate in (("promo-validate-user", f"user:{user.pk}",
-                              settings.PROMO_VALIDATE_RATE_PER_USER),
-                             ("promo-validate-ip", f"ip:{client_ip(request)}",
-                              settings.PROMO_VALIDATE_RATE_PER_IP)):
-        usage = get_usage(request, group=group, key=lambda _g, _r, key=key: key, rate=rate,
-                          increment=True)
-        if usage and usage["count"] > usage["limit"]:
-            raise TooManyRequests("Too many promo codes tried; try again later.",
-                                  retry_after=max(int(usage["time_left"]), 1))
+    detail = "Too many promo codes tried; try again later."
+    limit_count(request, group="promo-validate-user", key=f"user:{user.pk}",
+                rate=settings.PROMO_VALIDATE_RATE_PER_USER, detail=detail)
+    per_ip_count(request, group="promo-validate-ip", rate=settings.PROMO_VALIDATE_RATE_PER_IP,
+                 detail=detail)
 
 
 def code_preview(*, user, match_id: int, code: str, cart_id: int | None = None,
