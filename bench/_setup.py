@@ -30,6 +30,7 @@ def production_env(*, db_name: str, redis_url: str, cache_prefix: str, sso_key_f
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "FIELD_HASH_KEY": secrets.token_urlsafe(32),
         "SSO_PUBLIC_KEY_FILE": str(sso_key_file),

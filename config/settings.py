@@ -361,12 +361,19 @@ if not DEBUG and not (SSO_PUBLIC_KEY or SSO_PUBLIC_KEY_FILE or SSO_JWKS_URL):
     )
 
 # --- API tokens -----------------------------------------------------------------------------
-JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
-if not DEBUG and (problem := secret_problem(JWT_SIGNING_KEY)):
-    raise ImproperlyConfigured(
-        f"DJANGO_DEBUG is off but JWT_SIGNING_KEY {problem}: set JWT_SIGNING_KEY to a long "
-        "random value (or leave it unset to use DJANGO_SECRET_KEY)."
-    )
+# Its own key in production: a leaked SECRET_KEY (sessions, CSRF, password resets) must not
+# also mint every fan's API token, and rotating one must not sign everyone out of the other.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY if DEBUG else "")
+if not DEBUG:
+    if not JWT_SIGNING_KEY or JWT_SIGNING_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG is off but JWT_SIGNING_KEY is " + (
+                "the same as DJANGO_SECRET_KEY" if JWT_SIGNING_KEY else "not set") +
+            ": set JWT_SIGNING_KEY to its own long random value.")
+    if problem := secret_problem(JWT_SIGNING_KEY):
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is off but JWT_SIGNING_KEY {problem}: set JWT_SIGNING_KEY to a long "
+            "random value.")
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=15))
 REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7))
 
@@ -388,6 +395,11 @@ if not DEBUG and PAYMENTS_PROVIDER != "stripe" and not PAYMENTS_LOCAL_ENABLED:
 if not DEBUG and PAYMENTS_PROVIDER == "stripe" and not STRIPE_SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_DEBUG is off and PAYMENTS_PROVIDER is stripe but STRIPE_SECRET_KEY is not set.")
+# Without it no webhook verifies: paid orders would wait for the sweep and refunds never settle.
+if not DEBUG and PAYMENTS_PROVIDER == "stripe" and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off and Stripe is configured but STRIPE_WEBHOOK_SECRET is not set: "
+        "copy the endpoint's signing secret (whsec_…) from Stripe's dashboard.")
 
 # --- Push (Firebase Cloud Messaging HTTP v1) ------------------------------------------------
 FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")

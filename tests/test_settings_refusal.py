@@ -17,6 +17,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
     "SSO_JWKS_URL": "https://sso.hns.example/jwks.json",
     "STRIPE_SECRET_KEY": "sk_test_" + secrets.token_hex(12),
     "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(16),
@@ -82,6 +83,33 @@ def test_it_refuses_a_weak_jwt_signing_key(value):
 
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY" in result.stderr
+
+
+def test_it_refuses_a_missing_jwt_signing_key():
+    result = start(JWT_SIGNING_KEY=None)
+
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY is not set" in result.stderr
+
+
+def test_it_refuses_a_jwt_signing_key_equal_to_the_secret_key():
+    result = start(JWT_SIGNING_KEY=PRODUCTION["DJANGO_SECRET_KEY"])
+
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY is the same as DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_stripe_without_its_webhook_secret():
+    result = start(STRIPE_WEBHOOK_SECRET=None)
+
+    assert result.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET" in result.stderr
+
+
+def test_the_embedded_default_needs_no_setting():
+    result = start(**{name: None for name in PRODUCTION})
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_it_refuses_the_compose_example_field_keys():
