@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -210,13 +210,15 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # Content-Security-Policy (django-csp): scripts only from here and Stripe.js (the portal's
-# card payments), nothing framed but Stripe's, no plugins, forms post only here. Inline styles
-# stay allowed: email templates are inline-styled by nature and previewed in the admin.
+# card payments), nothing framed but Stripe's, no plugins, forms post only here. Our pages'
+# script tags carry the request's nonce (`nonce="{{ request.csp_nonce }}"`), so an inline
+# script runs only where a template put it; Django's own admin scripts load from 'self'. Inline
+# styles stay allowed: email templates are inline-styled by nature and previewed in the admin.
 STRIPE_JS = "https://js.stripe.com"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, STRIPE_JS, "https://*.js.stripe.com"],
+        "script-src": [SELF, NONCE, STRIPE_JS, "https://*.js.stripe.com"],
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:", "https://*.stripe.com"],
         "font-src": [SELF, "data:"],
