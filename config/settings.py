@@ -259,11 +259,15 @@ elif env.int("DATABASE_POOL_MAX_SIZE", default=0):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The longest a statement waits for a lock before it fails, answered 409 "try again" (core.locks).
+# The longest a statement waits for a lock before it fails, answered 409 "try again" (core.locks),
+# and the longest one statement may run: a runaway query is cancelled, answered 503 "try again"
+# (core.exceptions), instead of holding a connection and its locks. 0 is no limit (migrations);
+# the Celery worker, which runs exports over whole seasons, may allow more.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}")
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------------

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
@@ -16,6 +17,7 @@ from core.locks import LockBusy, lock_failure
 from core.outages import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout ran out (DB_STATEMENT_TIMEOUT_MS)
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -55,6 +57,11 @@ def _flatten(errors) -> dict[str, list[str]]:
 def api_exception_handler(exc, context):
     if lock_failure(exc):  # a lock wait outside the lock helpers, e.g. an UPDATE's, ran out
         exc = LockBusy()
+    elif isinstance(exc, DatabaseError) and getattr(
+            exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
+        logger.warning("Answering 503, a statement ran past its timeout: %s", exc)
+        exc = ServiceUnavailable("This took too long on our side; please try again.",
+                                 code="timeout")
     elif isinstance(exc, REDIS_DOWN):  # the cache, channel layer or broker: README, "Redis"
         logger.warning("Answering 503, Redis is unreachable: %s", exc)
         exc = ServiceUnavailable("Part of our service is unavailable right now; please try "

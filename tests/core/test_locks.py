@@ -1,5 +1,6 @@
 """core.locks: rows of one kind locked in id order (no deadlock whatever order callers name them
-in), every wait bounded by DB_LOCK_TIMEOUT_MS, and a wait that runs out answered 409."""
+in), every wait bounded by DB_LOCK_TIMEOUT_MS, and a wait that runs out answered 409. Every
+statement is bounded by DB_STATEMENT_TIMEOUT_MS too, and one that runs out is answered 503."""
 
 import threading
 import time
@@ -79,18 +80,24 @@ def test_a_wait_longer_than_the_timeout_raises_lock_busy(users):
     assert waited < 1.2  # gave up at the timeout, long before the holder let go
 
 
-def test_a_request_that_waits_past_the_timeout_gets_409_try_again(fan):
-    _short_timeout()
+def _save_profile_while_the_fan_is_locked(fan):
     user = User.objects.get(email="fan@example.com")
     held = threading.Event()
     holder = _hold_lock(user.pk, 1.5, held)
     held.wait(5)
     try:
-        response = fan.post(URL, {"first_name": "Luka", "last_name": "Horvat",
-                                  "date_of_birth": "2014-03-02", "nationality": "HR",
-                                  "oib": "69435151530", "relationship": "son"}, format="json")
+        return fan.post(URL, {"first_name": "Luka", "last_name": "Horvat",
+                              "date_of_birth": "2014-03-02", "nationality": "HR",
+                              "oib": "69435151530", "relationship": "son"}, format="json")
     finally:
         holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout; RESET statement_timeout")
+
+
+def test_a_request_that_waits_past_the_timeout_gets_409_try_again(fan):
+    _short_timeout()
+    response = _save_profile_while_the_fan_is_locked(fan)
 
     assert response.status_code == 409, response.content
     assert response.json()["error"] == "busy"
@@ -101,3 +108,19 @@ def test_every_connection_waits_for_a_lock_at_most_the_configured_time(settings)
     with connection.cursor() as cursor:
         cursor.execute("SHOW lock_timeout")
         assert cursor.fetchone()[0] == f"{settings.DB_LOCK_TIMEOUT_MS // 1000}s"
+
+
+def test_every_statement_runs_at_most_the_configured_time(settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT_MS // 1000}s"
+
+
+def test_a_statement_past_its_timeout_gets_503_try_again_not_a_500(fan):
+    with connection.cursor() as cursor:  # as if DB_STATEMENT_TIMEOUT_MS were 200, locks unbounded
+        cursor.execute("SET statement_timeout = 200; SET lock_timeout = 0")
+    response = _save_profile_while_the_fan_is_locked(fan)
+
+    assert response.status_code == 503, response.content
+    assert response.json()["error"] == "timeout"
+    assert "try again" in response.json()["detail"]
