@@ -4,6 +4,7 @@ tickets a new entry already has; the audit log and the violations (with a CSV ex
 write goes through accessctl.services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -154,7 +155,7 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("<int:entry_id>/tickets/", view(self.tickets_view),
+        return [path("<id:entry_id>/tickets/", view(self.tickets_view),
                      name="accessctl_blacklistentry_tickets"), *super().get_urls()]
 
     def tickets_view(self, request, entry_id: int):
@@ -225,7 +226,7 @@ class BlacklistImportBatchAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("<int:batch_id>/tickets/", view(self.tickets_view),
+        return [path("<id:batch_id>/tickets/", view(self.tickets_view),
                      name="accessctl_blacklistimportbatch_tickets"), *super().get_urls()]
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -236,8 +237,10 @@ class BlacklistImportBatchAdmin(ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                # one byte over the limit is enough for the reader to refuse the file
+                content = upload.read(settings.BLACKLIST_IMPORT_MAX_BYTES + 1)
                 result = blacklist_import(actor=request.user, file_name=upload.name,
-                                          content=upload.read(),
+                                          content=content,
                                           source=form.cleaned_data["source"], request=request)
             except DomainError as exc:
                 form.add_error("file", exc.detail)

@@ -15,6 +15,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,11 @@ from core.errors import DomainError
 
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a workbook may unpack to: an XLSX is a zip, so a small upload could inflate to gigabytes.
+XLSX_MAX_UNZIPPED = 100 * 1024 * 1024
+# What a damaged workbook raises from openpyxl and zipfile (XML parse errors are SyntaxErrors).
+XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, LookupError, ValueError, TypeError,
+               OSError, SyntaxError, NotImplementedError, RuntimeError)
 
 
 @dataclass
@@ -109,18 +115,28 @@ def _xlsx_cell(value) -> str:
 
 def xlsx_table(content: bytes, *, max_rows: int,
                header_check: Callable[[list[str]], list[str]]) -> list[TableRow]:
-    """The data rows of an XLSX workbook's first sheet (read-only, streamed by openpyxl)."""
+    """The data rows of an XLSX workbook's first sheet (read-only, streamed by openpyxl). Its
+    unpacked size is checked before anything is read: zipfile never inflates an entry past the
+    size its directory declares."""
     from openpyxl import load_workbook
 
+    unreadable = "The file is not a readable XLSX workbook."
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+        if unpacked > XLSX_MAX_UNZIPPED:
+            raise malformed(f"The workbook unpacks to more than "
+                            f"{XLSX_MAX_UNZIPPED // (1024 * 1024)} MB.")
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise malformed("The file is not a readable XLSX workbook.") from None
+    except XLSX_ERRORS:
+        raise malformed(unreadable) from None
     try:
         sheet = book.worksheets[0]
         lines = ((number, [_xlsx_cell(v) for v in values])
                  for number, values in enumerate(sheet.iter_rows(values_only=True), start=1))
         return _rows(lines, max_rows=max_rows, header_check=header_check)
+    except XLSX_ERRORS:  # a damaged sheet shows only as its rows are streamed
+        raise malformed(unreadable) from None
     finally:
         book.close()
 

@@ -13,7 +13,14 @@ from import_export.results import Result, RowResult
 
 from quotas.models import Quota
 from quotas.services.creation import OPEN_MATCH_STATUSES
-from quotas.services.imports import OPTIONAL, REQUIRED, CsvRow, csv_parse, rows_import
+from quotas.services.imports import (
+    MAX_FILE_BYTES,
+    OPTIONAL,
+    REQUIRED,
+    CsvRow,
+    csv_parse,
+    rows_import,
+)
 from seating.models import Match
 
 COLUMNS = (*REQUIRED, *OPTIONAL)
@@ -65,6 +72,13 @@ class QuotaImportForm(ImportForm):
     match_ids = forms.ModelMultipleChoiceField(
         queryset=_open_matches(), label="Matches",
         help_text="One quota per match for every line of the file (E7-F3).")
+
+    def clean_import_file(self):
+        """Refused by its size before django-import-export reads it all into memory."""
+        upload = self.cleaned_data["import_file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_FILE_BYTES // 1024} KB.")
+        return upload
 
 
 class QuotaConfirmImportForm(ConfirmImportForm):

@@ -3,6 +3,7 @@ export and lists past ones; *Attendance imports* closes a match with the vendor'
 reason) and shows each closure's report with its unmatched codes. Both call the services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -106,7 +107,9 @@ class AttendanceImportAdmin(ReadOnlyAdmin):
                     actor=request.user, match_id=form.cleaned_data["match"].pk,
                     reason=form.cleaned_data["reason"], request=request,
                     file_name=upload.name if upload else "",
-                    content=upload.read() if upload else None)
+                    # one byte over the limit is enough for the reader to refuse the file
+                    content=upload.read(settings.ATTENDANCE_IMPORT_MAX_BYTES + 1)
+                    if upload else None)
             except DomainError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
             else:

@@ -7,13 +7,15 @@ admin. `pdf_tickets_email` then sends each holder a signed link to their PDF, on
 
 Uploads are bounded: PDFs and zips are recognised by content, not by name, each PDF at most
 PDF_TICKET_MAX_BYTES, a zip at most PDF_TICKET_MAX_FILES entries and PDF_TICKET_MAX_UNZIPPED
-bytes unpacked (a zip bomb is refused before it is read)."""
+bytes unpacked (a zip bomb is refused before it is read), and the PDFs of one upload at most
+PDF_TICKET_MAX_UNZIPPED bytes in all. A damaged zip entry is listed, never a server error."""
 
 import hashlib
 import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,6 +40,9 @@ SEAT_WORDS = {
     "row": r"(?:red|row|fila|reihe)",
     "seat": r"(?:sjedalo|seat|posto|platz|mjesto|sitz)",
 }
+# What zipfile raises for a damaged, encrypted or oddly compressed archive or entry.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, RuntimeError,
+              NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def _pdfs(files) -> tuple[list[tuple[str, bytes]], list[dict]]:
     if len(files) > settings.PDF_TICKET_MAX_FILES:
         raise ValidationFailed(f"At most {settings.PDF_TICKET_MAX_FILES} files at once.",
                                field="files")
-    pdfs, refused = [], []
+    pdfs, refused, kept = [], [], 0
     for upload in files:
         head = upload.read(4)
         is_zip = head == b"PK\x03\x04"
@@ -71,7 +76,8 @@ def _pdfs(files) -> tuple[list[tuple[str, bytes]], list[dict]]:
         limit = settings.PDF_TICKET_MAX_ZIP_BYTES if is_zip else settings.PDF_TICKET_MAX_BYTES
         data = head + upload.read(limit)  # at most one byte over: too large is refused below
         if is_zip:
-            found, bad = _unzip(upload.name, data)
+            found, bad = _unzip(upload.name, data,
+                                room=settings.PDF_TICKET_MAX_UNZIPPED - kept)
             pdfs += found
             refused += bad
         elif data.startswith(b"%PDF-") and len(data) <= settings.PDF_TICKET_MAX_BYTES:
@@ -79,25 +85,37 @@ def _pdfs(files) -> tuple[list[tuple[str, bytes]], list[dict]]:
         else:
             refused.append({"file": upload.name, "reason": "not a PDF, or larger than "
                             f"{settings.PDF_TICKET_MAX_BYTES // 1_000_000} MB"})
+        kept = sum(len(pdf) for _, pdf in pdfs)
+        if kept > settings.PDF_TICKET_MAX_UNZIPPED:
+            raise ValidationFailed("The PDFs of one upload are at most "
+                                   f"{settings.PDF_TICKET_MAX_UNZIPPED // 1_000_000} MB in all.",
+                                   field="files")
     if len(pdfs) > settings.PDF_TICKET_MAX_FILES:
         raise ValidationFailed(f"At most {settings.PDF_TICKET_MAX_FILES} PDFs at once.",
                                field="files")
     return pdfs, refused
 
 
-def _unzip(name: str, data: bytes) -> tuple[list[tuple[str, bytes]], list[dict]]:
+def _unzip(name: str, data: bytes, *, room: int) -> tuple[list[tuple[str, bytes]], list[dict]]:
+    """The zip's PDFs, unpacking at most `room` bytes (zipfile never inflates an entry past
+    the size its directory declares)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except ZIP_ERRORS as exc:
         raise ValidationFailed(f"{name} is not a readable zip file.", field="files") from exc
     entries = [e for e in archive.infolist() if not e.is_dir()]
     if len(entries) > settings.PDF_TICKET_MAX_FILES or sum(
-            e.file_size for e in entries) > settings.PDF_TICKET_MAX_UNZIPPED:
+            e.file_size for e in entries) > room:
         raise ValidationFailed(f"{name} holds too much: at most {settings.PDF_TICKET_MAX_FILES}"
-                               " files and 200 MB unpacked.", field="files")
+                               f" files and {settings.PDF_TICKET_MAX_UNZIPPED // 1_000_000} MB"
+                               " unpacked in one upload.", field="files")
     pdfs, refused = [], []
     for entry in entries:
-        content = archive.read(entry) if entry.file_size <= settings.PDF_TICKET_MAX_BYTES else b""
+        try:
+            content = (archive.read(entry) if entry.file_size <= settings.PDF_TICKET_MAX_BYTES
+                       else b"")
+        except ZIP_ERRORS:
+            content = b""  # damaged, encrypted or oddly compressed: listed as refused
         label = f"{name}/{entry.filename}"
         if content.startswith(b"%PDF-"):
             pdfs.append((label, content))
