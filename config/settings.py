@@ -498,6 +498,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "filter": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0,
+                                        "maximum": 10**18 - 1}},  # core.converters
     # `check --deploy` builds the schema and warns about its naming; that matters only where
     # the schema is served (its warnings show with API_DOCS_ENABLED=true).
     "ENABLE_DJANGO_DEPLOY_CHECK": API_DOCS_ENABLED,

@@ -63,7 +63,7 @@ urlpatterns = [
          name="report-export-download"),
     path("admin/reports/dashboard/", admin.site.admin_view(dashboard_picker),
          name="admin-dashboard-picker"),
-    path("admin/reports/dashboard/<int:match_id>/", admin.site.admin_view(dashboard_page),
+    path("admin/reports/dashboard/<id:match_id>/", admin.site.admin_view(dashboard_page),
          name="admin-dashboard-page"),
     path("admin/", admin.site.urls),
     path("hijack/", include("hijack.urls")),

@@ -21,6 +21,15 @@ def validated(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+def page_of(serializer_class) -> type[serializers.Serializer]:
+    """The documented shape of a PageNumberPagination page of `serializer_class`, for views
+    that paginate by hand."""
+    return type(f"{serializer_class.__name__}Page", (serializers.Serializer,), {
+        "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True)})
+
+
 class BoundedJSONField(serializers.JSONField):
     """A JSON value of at most `max_bytes` once encoded: a JSON column has no length of its
     own, and strings inside it are free text like any other."""

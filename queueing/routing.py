@@ -2,4 +2,4 @@ from django.urls import path
 
 from queueing.consumers import QueueConsumer
 
-websocket_urlpatterns = [path("ws/queue/<int:match_id>/", QueueConsumer.as_asgi())]
+websocket_urlpatterns = [path("ws/queue/<id:match_id>/", QueueConsumer.as_asgi())]

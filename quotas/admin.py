@@ -212,8 +212,8 @@ class QuotaAdmin(ImportMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:quota_id>/cancel/", view(self.cancel_view), name="quotas_quota_cancel"),
-            path("<int:quota_id>/masquerade/", view(self.masquerade_view),
+            path("<id:quota_id>/cancel/", view(self.cancel_view), name="quotas_quota_cancel"),
+            path("<id:quota_id>/masquerade/", view(self.masquerade_view),
                  name="quotas_quota_masquerade"),
             *super().get_urls(),
         ]

@@ -9,5 +9,5 @@ urlpatterns = [
     path("login/", views.portal_login, name="login"),
     path("logout/", views.portal_logout, name="logout"),
     path("magic/<str:token>/", views.magic_login, name="magic"),
-    path("quotas/<int:quota_id>/", views.quota_page, name="quota"),
+    path("quotas/<id:quota_id>/", views.quota_page, name="quota"),
 ]

@@ -2,4 +2,4 @@ from django.urls import path
 
 from quotas.consumers import QuotaSyncConsumer
 
-websocket_urlpatterns = [path("ws/quotas/<int:quota_id>/", QuotaSyncConsumer.as_asgi())]
+websocket_urlpatterns = [path("ws/quotas/<id:quota_id>/", QuotaSyncConsumer.as_asgi())]

@@ -139,7 +139,8 @@ REPORTERS = HasRole(*sorted({role for spec in REPORTS.values() for role in spec.
 class ExportJobsView(APIView):
     permission_classes = [REPORTERS]
 
-    @extend_schema(responses=dict, summary="Your report exports, newest first (the last 100)")
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}},
+                   summary="Your report exports, newest first (the last 100)")
     def get(self, request):
         return Response([job_data(job) for job in jobs_visible_to(request.user)[:100]])
 

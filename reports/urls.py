@@ -4,7 +4,7 @@ from reports import api, dashboard_api
 from reports.models import ReportType
 
 urlpatterns = [
-    path("admin/dashboard/match/<int:match_id>", dashboard_api.MatchDashboardView.as_view(),
+    path("admin/dashboard/match/<id:match_id>", dashboard_api.MatchDashboardView.as_view(),
          name="admin-dashboard-match"),
     path("admin/reports/financial", api.FinancialReportView.as_view(),
          name="admin-report-financial"),
@@ -20,6 +20,6 @@ urlpatterns = [
         ReportType.QUOTA_USAGE, "Quota usage: allocated, claimed, delegated and sold"),
         name="admin-report-quota-usage"),
     path("admin/reports/exports", api.ExportJobsView.as_view(), name="admin-report-exports"),
-    path("admin/reports/exports/<int:job_id>", api.ExportJobView.as_view(),
+    path("admin/reports/exports/<id:job_id>", api.ExportJobView.as_view(),
          name="admin-report-export"),
 ]

@@ -68,7 +68,7 @@ class SeatMapEditorMixin:
     editor_url_name = "seating_sector_seat_map_editor"
 
     def editor_urls(self):
-        return [path("<int:sector_id>/seat-map-editor/",
+        return [path("<id:sector_id>/seat-map-editor/",
                      self.admin_site.admin_view(self.seat_map_editor_view),
                      name=self.editor_url_name)]
 
@@ -172,9 +172,9 @@ class MatchAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:match_id>/seat-map/", view(self.seat_map_view),
+            path("<id:match_id>/seat-map/", view(self.seat_map_view),
                  name="seating_match_seat_map"),
-            path("<int:match_id>/seat-map/data/", view(self.seat_map_data_view),
+            path("<id:match_id>/seat-map/data/", view(self.seat_map_data_view),
                  name="seating_match_seat_map_data"),
             *super().get_urls(),
         ]

@@ -108,7 +108,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(ticket_print_view, self))
-        return [path("<int:ticket_id>/print/", view, name="ticketing_ticket_print"),
+        return [path("<id:ticket_id>/print/", view, name="ticketing_ticket_print"),
                 *super().get_urls()]
 
     def get_search_results(self, request, queryset, search_term):

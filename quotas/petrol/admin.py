@@ -86,8 +86,8 @@ class PetrolQuotaAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("<int:quota_id>/qr.png", view(self.qr_view), name="petrol_petrolquota_qr"),
-                path("<int:quota_id>/cancel/", view(self.cancel_view),
+        return [path("<id:quota_id>/qr.png", view(self.qr_view), name="petrol_petrolquota_qr"),
+                path("<id:quota_id>/cancel/", view(self.cancel_view),
                      name="petrol_petrolquota_cancel"),
                 *super().get_urls()]
 

@@ -44,6 +44,12 @@ class MatchIn(serializers.Serializer):
     fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0,
                                            max_value=100, required=False)
 
+    def validate_kick_off_time(self, value):
+        # Found by the API fuzzer: year 267 was accepted (and shown with Zagreb's 1890s offset).
+        if not 2000 <= value.year <= 2099:
+            raise serializers.ValidationError("Give a kick-off time between 2000 and 2099.")
+        return value
+
 
 class MatchUpdateIn(MatchIn):
     is_numbered = serializers.BooleanField(required=False)
@@ -74,14 +80,14 @@ class MatchOut(serializers.Serializer):
     competition = serializers.CharField()
     kick_off_time = serializers.DateTimeField()
     venue_id = serializers.IntegerField(allow_null=True)
-    venue_name = serializers.CharField(source="venue.name", default=None)
+    venue_name = serializers.CharField(source="venue.name", default=None, allow_null=True)
     match_type = serializers.CharField()
     is_numbered = serializers.BooleanField()
     status = serializers.CharField()
     stadium_config_status = serializers.CharField()
     fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
-    closed_at = serializers.DateTimeField()
-    cancelled_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.bounds import ITEMS_MAX
-from core.drf import BoundedJSONField, validated
+from core.drf import BoundedJSONField, page_of, validated
 from core.roles import HasRole, Role
 from seating.models import (
     RowStrategy,
@@ -191,7 +191,7 @@ class SnakeConfigOut(serializers.ModelSerializer):
 class StadiumsView(APIView):
     permission_classes = MANAGER
 
-    @extend_schema(tags=["admin"], responses=StadiumListOut(many=True),
+    @extend_schema(tags=["admin"], responses=page_of(StadiumListOut),
                    parameters=[OpenApiParameter("type", str, enum=StadiumType.values)],
                    summary="Stadium templates (home) and away stadiums")
     def get(self, request):

@@ -51,9 +51,9 @@ class MatchCancellationAdmin(ReadOnlyAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("cancel/<int:match_id>/", view(self.cancel_view),
+            path("cancel/<id:match_id>/", view(self.cancel_view),
                  name="aftersale_matchcancellation_cancel"),
-            path("report/<int:match_id>/", view(self.report_view),
+            path("report/<id:match_id>/", view(self.report_view),
                  name="aftersale_matchcancellation_report"),
             *super().get_urls(),
         ]

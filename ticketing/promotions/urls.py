@@ -7,8 +7,8 @@ urlpatterns = [
     path("admin/promo-codes", api.AdminPromoListView.as_view(), name="admin-promo-codes"),
     path("admin/promo-codes/validate", api.AdminPromoValidateView.as_view(),
          name="admin-promo-validate"),
-    path("admin/promo-codes/<int:promo_id>", api.AdminPromoDetailView.as_view(),
+    path("admin/promo-codes/<id:promo_id>", api.AdminPromoDetailView.as_view(),
          name="admin-promo-code"),
-    path("admin/promo-codes/<int:promo_id>/deactivate", api.AdminPromoDeactivateView.as_view(),
+    path("admin/promo-codes/<id:promo_id>/deactivate", api.AdminPromoDeactivateView.as_view(),
          name="admin-promo-deactivate"),
 ]

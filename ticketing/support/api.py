@@ -13,7 +13,7 @@ GET  /api/admin/tickets/<id>/prints                   the ticket's earlier print
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -288,7 +288,8 @@ class TicketPrintView(APIView):
 class TicketPrintsView(APIView):
     permission_classes = [SUPPORT]
 
-    @extend_schema(responses={200: PrintOut(many=True)},
+    @extend_schema(responses={200: inline_serializer("TicketPrintsOut", {
+                       "results": PrintOut(many=True)})},
                    summary="The ticket's prints so far, newest first")
     def get(self, request, ticket_id: int):
         return Response({"results": PrintOut(prints.ticket_prints(ticket_id), many=True).data})
