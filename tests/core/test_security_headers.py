@@ -36,6 +36,7 @@ def assert_secure_headers(response):
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     return policy
 
 

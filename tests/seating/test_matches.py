@@ -102,6 +102,22 @@ def test_the_list_does_not_query_per_match(manager, django_assert_max_num_querie
         assert len(manager.get(MATCHES).json()["results"]) == 5
 
 
+def test_it_rejects_a_kick_off_outside_this_century(manager):  # the API fuzzer's find
+    response = manager.post(MATCHES, {**NEW_MATCH, "kick_off_time": "0267-11-03T13:21:41Z"},
+                            format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "kick_off_time": ["Give a kick-off time between 2000 and 2099."]}
+
+
+def test_an_id_past_any_bigint_is_a_404_not_a_500(manager):  # the API fuzzer's find
+    response = manager.get(f"{MATCHES}/6211206980386015936512")
+
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+    assert manager.get(f"{MATCHES}/999999999999999999").status_code == 404  # 18 digits
+
+
 def test_it_shows_one_match(manager):
     match = make_match()
 
